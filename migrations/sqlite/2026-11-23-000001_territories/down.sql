@@ -1,0 +1,2 @@
+DROP TABLE reference_data;
+DROP TABLE territories;

@@ -1,0 +1,3 @@
+DROP TABLE change_journal;
+DROP TABLE schools;
+DROP TABLE organizations;

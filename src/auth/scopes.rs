@@ -1,0 +1,39 @@
+//! Scopes, as marker types so that a handler's required scope is in its signature:
+//! `auth: Authorized<TerritoriesRead>`.
+
+/// A scope a route requires.
+pub trait Scope {
+    const NAME: &'static str;
+}
+
+macro_rules! scopes {
+    ($($(#[$doc:meta])* $marker:ident => $name:literal;)*) => {
+        $(
+            $(#[$doc])*
+            #[derive(Debug, Clone, Copy)]
+            pub struct $marker;
+
+            impl Scope for $marker {
+                const NAME: &'static str = $name;
+            }
+        )*
+
+        /// Every scope Redes knows, for documentation and token minting.
+        pub const ALL: &[&str] = &[$($name),*];
+    };
+}
+
+scopes! {
+    /// Read the territory catalogue.
+    TerritoriesRead => "territories:read";
+    /// Read organisations in the caller's territories.
+    OrganizationsRead => "organizations:read";
+    /// Create, change and delete organisations in the caller's territories.
+    OrganizationsWrite => "organizations:write";
+    /// Read schools in the caller's territories.
+    SchoolsRead => "schools:read";
+    /// Create, change and delete schools in the caller's territories.
+    SchoolsWrite => "schools:write";
+    /// Read the change journal of the caller's territories.
+    ChangesRead => "changes:read";
+}

@@ -1,0 +1,89 @@
+//! Territorial scope: the subtrees of the territory catalogue a principal may act in.
+//!
+//! Every resource row stores the path of its territory (`/CL/CL-13/CL-131/CL-13101/`). A scope is
+//! a set of path prefixes, and "in scope" is a range condition on that column inside the query
+//! (`repository::scoped`), never a check after fetching. The same scope decides in memory whether
+//! a territory named in a request body may be written to.
+
+use super::Principal;
+use crate::catalog::CatalogueEntry;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TerritoryScope {
+    /// Paths of the subtree roots, with roots inside other roots removed.
+    roots: Vec<String>,
+}
+
+impl TerritoryScope {
+    pub fn of(principal: &Principal) -> TerritoryScope {
+        TerritoryScope::from_paths(principal.territories.iter().map(|t| t.path.clone()))
+    }
+
+    pub fn from_paths(paths: impl IntoIterator<Item = String>) -> TerritoryScope {
+        let mut paths: Vec<String> = paths.into_iter().collect();
+        paths.sort();
+        let mut roots: Vec<String> = Vec::new();
+        for path in paths {
+            if !roots.iter().any(|root| path.starts_with(root.as_str())) {
+                roots.push(path);
+            }
+        }
+        TerritoryScope { roots }
+    }
+
+    /// A principal without territories sees and changes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.roots.is_empty()
+    }
+
+    pub fn contains_path(&self, path: &str) -> bool {
+        self.roots
+            .iter()
+            .any(|root| path.starts_with(root.as_str()))
+    }
+
+    pub fn contains(&self, territory: &CatalogueEntry) -> bool {
+        self.contains_path(&territory.path)
+    }
+
+    /// `[lower, upper)` byte ranges of paths in scope: a path is in the subtree of `/CL/CL-13/`
+    /// when it is at least that and less than `/CL/CL-130` (`0` is the byte after `/`).
+    pub fn ranges(&self) -> Vec<(String, String)> {
+        self.roots
+            .iter()
+            .map(|root| (root.clone(), subtree_upper_bound(root)))
+            .collect()
+    }
+}
+
+/// The exclusive upper bound of the paths in the subtree rooted at `path` (which ends in `/`).
+pub fn subtree_upper_bound(path: &str) -> String {
+    let mut upper = path.trim_end_matches('/').to_owned();
+    upper.push('0');
+    upper
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nested_roots_collapse_and_ranges_bound_subtrees() {
+        let scope = TerritoryScope::from_paths([
+            "/CL/CL-13/CL-131/".to_owned(),
+            "/CL/CL-13/".to_owned(),
+            "/CO/CO-11/".to_owned(),
+        ]);
+        assert_eq!(
+            scope.ranges(),
+            vec![
+                ("/CL/CL-13/".to_owned(), "/CL/CL-130".to_owned()),
+                ("/CO/CO-11/".to_owned(), "/CO/CO-110".to_owned()),
+            ]
+        );
+        assert!(scope.contains_path("/CL/CL-13/CL-131/CL-13101/"));
+        assert!(!scope.contains_path("/CL/CL-14/"));
+        assert!(!scope.contains_path("/CL/"));
+        assert!(TerritoryScope::from_paths(Vec::new()).is_empty());
+    }
+}

@@ -1,0 +1,211 @@
+//! The `redes` command line: `serve` (the default), `migrate`, `token`, `openapi`.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::auth::scopes;
+use crate::auth::token::{TokenRequest, key_set, mint};
+use crate::catalog::Catalogue;
+use crate::configuration::{Settings, parse_duration};
+use crate::db::Db;
+use crate::startup::{Application, prepare_database};
+use crate::{openapi, telemetry};
+
+const SETTINGS_HELP: &str = "\
+Settings (environment variables; all optional in development):
+  REDES_BIND                  address to listen on [default: 127.0.0.1:8080]
+  REDES_DATABASE_URL          postgres://…, postgresql://…, sqlite://PATH or a path
+                              [default: ./data/redes.db]
+  REDES_ENV                   development | production [default: development]
+  REDES_DATA_DIR              default database and development secret [default: ./data]
+  REDES_JWT_SECRET            HS256 secret (at least 32 bytes in production)
+  REDES_JWT_SECRET_KID        kid of the HS256 key [default: hs256]
+  REDES_JWT_ISSUER            required `iss` [default: redes]
+  REDES_JWT_AUDIENCE          required `aud` [default: redes]
+  REDES_JWT_PUBLIC_KEYS       kid=/path/key.pem,… (RSA → RS256, EC P-256 → ES256)
+  REDES_JWT_JWKS_FILE         JWKS document with RS256/ES256 keys
+  REDES_JWT_LEEWAY            clock skew allowed on exp/nbf [default: 30s]
+  REDES_DB_POOL_SIZE          pooled connections [default: 10]
+  REDES_DB_POOL_TIMEOUT       wait for a connection before 503 [default: 2s]
+  REDES_DB_STATEMENT_TIMEOUT  PostgreSQL statement_timeout [default: 30s]
+  REDES_WORKERS               HTTP worker threads [default: number of CPUs]
+  REDES_MAX_BODY_BYTES        largest request body [default: 1048576]
+  REDES_CLIENT_TIMEOUT        time to send the request head before 408 [default: 10s]
+  REDES_SHUTDOWN_TIMEOUT      grace period for in-flight requests on SIGTERM [default: 30s]
+  REDES_SHUTDOWN_DRAIN        on SIGTERM, serve this long with readiness 503 first [default: 0s]
+  REDES_CORS_ORIGINS          * or a comma-separated list of origins [default: none]
+  REDES_LOG                   log filter, RUST_LOG syntax [default: info]
+  REDES_LOG_FORMAT            auto | json | pretty [default: auto: JSON unless a terminal]";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "redes",
+    version,
+    about = "Redes: the REST API of school-improvement networks (Chile, Colombia)",
+    after_long_help = SETTINGS_HELP
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the API (the default): applies migrations, loads the territory catalogue, listens.
+    #[command(after_long_help = SETTINGS_HELP)]
+    Serve,
+    /// Apply pending migrations and load the territory catalogue, then exit.
+    #[command(after_long_help = SETTINGS_HELP)]
+    Migrate,
+    /// Mint a token signed with the configured HS256 secret (the generated one in development)
+    /// and print it alone on stdout.
+    #[command(after_long_help = SETTINGS_HELP)]
+    Token(TokenArgs),
+    /// Print the OpenAPI document (regenerate the committed one with
+    /// `cargo run -- openapi > openapi/openapi.json`).
+    Openapi,
+}
+
+#[derive(Debug, Args)]
+struct TokenArgs {
+    /// The token's subject (`sub`): who it is for.
+    #[arg(long)]
+    sub: String,
+    /// Scopes, space-separated and/or repeated: --scope "territories:read schools:write".
+    #[arg(long = "scope", value_name = "SCOPES")]
+    scopes: Vec<String>,
+    /// A territory the token may act in, by key (CL, CL-13, CO-11001) or id; repeatable.
+    #[arg(long = "territory", value_name = "KEY")]
+    territories: Vec<String>,
+    /// Lifetime: 30m, 1h, 7d… (humantime) or seconds.
+    #[arg(long, default_value = "1h", value_parser = parse_ttl)]
+    ttl: Duration,
+}
+
+fn parse_ttl(value: &str) -> Result<Duration, String> {
+    match parse_duration(value) {
+        Some(ttl) if !ttl.is_zero() && ttl <= Duration::from_secs(366 * 24 * 3600) => Ok(ttl),
+        Some(_) => Err("the lifetime must be between 1 second and a year".into()),
+        None => Err(format!("`{value}` is not a duration such as 30m, 1h or 7d")),
+    }
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let command = cli.command.unwrap_or(Command::Serve);
+    if let Command::Openapi = command {
+        return match openapi::document_json() {
+            Ok(json) => {
+                print!("{json}");
+                ExitCode::SUCCESS
+            }
+            Err(error) => fail(&error),
+        };
+    }
+    let settings = match Settings::from_env() {
+        Ok(settings) => settings,
+        Err(error) => {
+            eprintln!("redes: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    match command {
+        Command::Serve => {
+            telemetry::init(&settings.log_filter, settings.log_format);
+            serve(settings)
+        }
+        Command::Migrate => {
+            telemetry::init(&settings.log_filter, settings.log_format);
+            migrate(&settings)
+        }
+        Command::Token(args) => token(&settings, args),
+        Command::Openapi => ExitCode::SUCCESS,
+    }
+}
+
+fn fail(error: &dyn std::fmt::Display) -> ExitCode {
+    eprintln!("redes: {error}");
+    ExitCode::FAILURE
+}
+
+fn serve(settings: Settings) -> ExitCode {
+    let result = actix_web::rt::System::new().block_on(async move {
+        let application = Application::build(settings)?;
+        application.run_until_stopped().await?;
+        anyhow::Ok(())
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!(error = format!("{error:#}"), "Redes stopped");
+            fail(&format!("{error:#}"))
+        }
+    }
+}
+
+fn migrate(settings: &Settings) -> ExitCode {
+    let result = Catalogue::embedded()
+        .map_err(anyhow::Error::from)
+        .and_then(|catalogue| {
+            Db::new(&settings.database).prepare_now(&|conn: &mut crate::db::DbConnection| {
+                prepare_database(conn, &catalogue)
+            })
+        });
+    match result {
+        Ok(()) => {
+            eprintln!("redes: {} is migrated and loaded", settings.database.url);
+            ExitCode::SUCCESS
+        }
+        Err(error) => fail(&format!("{error:#}")),
+    }
+}
+
+fn token(settings: &Settings, args: TokenArgs) -> ExitCode {
+    let catalogue = match Catalogue::embedded() {
+        Ok(catalogue) => catalogue,
+        Err(error) => return fail(&error),
+    };
+    for territory in &args.territories {
+        if catalogue.resolve_str(territory).is_none() {
+            return fail(&format!(
+                "`{territory}` is not a territory key or id (examples: CL, CL-13, CL-13101, CO-11001)"
+            ));
+        }
+    }
+    let scopes: Vec<String> = args
+        .scopes
+        .iter()
+        .flat_map(|s| s.split_whitespace())
+        .map(str::to_owned)
+        .collect();
+    for scope in &scopes {
+        if !scopes::ALL.contains(&scope.as_str()) {
+            eprintln!(
+                "redes: warning: `{scope}` is not a scope this version knows ({})",
+                scopes::ALL.join(", ")
+            );
+        }
+    }
+    let secret = match key_set(settings) {
+        Ok((_, Some(secret))) => secret,
+        Ok((_, None)) => {
+            return fail(&"no HS256 secret is configured: set REDES_JWT_SECRET");
+        }
+        Err(error) => return fail(&error),
+    };
+    let request = TokenRequest {
+        subject: args.sub,
+        scopes,
+        territories: args.territories,
+        ttl: args.ttl,
+    };
+    match mint(settings, &secret, &request) {
+        Ok(token) => {
+            println!("{token}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => fail(&error),
+    }
+}

@@ -1,0 +1,123 @@
+//! One connection type over both backends, and the r2d2 manager that opens it.
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::R2D2Connection;
+use diesel::{PgConnection, SqliteConnection};
+
+use crate::configuration::DatabaseUrl;
+
+/// A connection to PostgreSQL or SQLite, chosen at run time by the database URL.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Pg(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+/// A pooled connection that remembers whether it lost its server.
+///
+/// Diesel only calls a connection broken when a transaction was left open; a PostgreSQL
+/// connection whose server restarted looks healthy until it is used. Checking every connection
+/// out with a ping would cost a round trip per request, so instead a connection that fails
+/// with a connection-level error is marked here and r2d2 discards it when it is returned.
+pub struct PooledConnection {
+    pub(crate) connection: DbConnection,
+    pub(crate) broken: bool,
+}
+
+/// Opens connections by URL scheme, keeping the real error (the derived `establish` tries each
+/// backend in turn and reports only "invalid connection url").
+#[derive(Debug, Clone)]
+pub struct ConnectionManager {
+    url: DatabaseUrl,
+    statement_timeout_ms: u128,
+}
+
+impl ConnectionManager {
+    pub fn new(url: DatabaseUrl, statement_timeout: std::time::Duration) -> Self {
+        ConnectionManager {
+            url,
+            statement_timeout_ms: statement_timeout.as_millis(),
+        }
+    }
+}
+
+impl r2d2::ManageConnection for ConnectionManager {
+    type Connection = PooledConnection;
+    type Error = ConnectionError;
+
+    fn connect(&self) -> Result<PooledConnection, ConnectionError> {
+        let connection = match &self.url {
+            DatabaseUrl::Postgres(url) => {
+                let mut conn = PgConnection::establish(url)?;
+                conn.batch_execute(&format!(
+                    "SET statement_timeout = {}; SET application_name = 'redes'",
+                    self.statement_timeout_ms
+                ))
+                .map_err(ConnectionError::CouldntSetupConfiguration)?;
+                DbConnection::Pg(conn)
+            }
+            DatabaseUrl::Sqlite(path) => {
+                if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(parent).map_err(|e| {
+                        ConnectionError::BadConnection(format!(
+                            "cannot create the directory {}: {e}",
+                            parent.display()
+                        ))
+                    })?;
+                }
+                let path = path.to_str().ok_or_else(|| {
+                    ConnectionError::BadConnection("the SQLite path is not UTF-8".into())
+                })?;
+                let mut conn = SqliteConnection::establish(path)?;
+                configure_sqlite(&mut conn).map_err(ConnectionError::CouldntSetupConfiguration)?;
+                DbConnection::Sqlite(conn)
+            }
+        };
+        Ok(PooledConnection {
+            connection,
+            broken: false,
+        })
+    }
+
+    fn is_valid(&self, conn: &mut PooledConnection) -> Result<(), ConnectionError> {
+        conn.connection
+            .ping()
+            .map_err(|e| ConnectionError::BadConnection(e.to_string()))
+    }
+
+    fn has_broken(&self, conn: &mut PooledConnection) -> bool {
+        conn.broken || std::thread::panicking() || conn.connection.is_broken()
+    }
+}
+
+#[derive(QueryableByName)]
+struct JournalMode {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    journal_mode: String,
+}
+
+/// Per-connection SQLite settings. WAL lets readers proceed while one writer writes; it is a
+/// property of the file, so it is switched on only when not yet on (switching takes a lock that
+/// concurrent connections at first start would otherwise fight over). busy_timeout comes first
+/// so that every later statement waits for locks instead of failing.
+fn configure_sqlite(conn: &mut SqliteConnection) -> QueryResult<()> {
+    conn.batch_execute(
+        "PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+    )?;
+    let mode = diesel::sql_query("PRAGMA journal_mode").get_result::<JournalMode>(conn)?;
+    if !mode.journal_mode.eq_ignore_ascii_case("wal") {
+        conn.batch_execute("PRAGMA journal_mode = WAL")?;
+    }
+    Ok(())
+}
+
+/// Whether an error means the connection itself is gone (rather than the statement failed).
+pub fn is_connection_error(error: &diesel::result::Error) -> bool {
+    use diesel::result::DatabaseErrorKind as K;
+    matches!(
+        error,
+        diesel::result::Error::DatabaseError(K::ClosedConnection | K::UnableToSendCommand, _)
+            | diesel::result::Error::BrokenTransactionManager
+    )
+}

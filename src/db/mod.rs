@@ -1,0 +1,325 @@
+//! The database: a pool over either backend, readiness, and running blocking Diesel work off the
+//! async workers.
+
+pub mod connection;
+pub mod migrations;
+pub mod sql_types;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use actix_web::web;
+
+pub use connection::{DbConnection, MultiBackend};
+pub use sql_types::{DbTime, DbUuid};
+
+use crate::configuration::DatabaseSettings;
+use crate::error::{ApiError, ApiResult};
+use crate::metrics::PoolSnapshot;
+use crate::repository::changes::Change;
+use connection::{ConnectionManager, PooledConnection, is_connection_error};
+
+/// The longest `/health/ready` waits for a pooled connection.
+const READINESS_TIMEOUT: Duration = Duration::from_millis(750);
+
+/// The database handle shared by all workers (cheap to clone).
+#[derive(Clone)]
+pub struct Db {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    pool: r2d2::Pool<ConnectionManager>,
+    backend: &'static str,
+    /// Set once migrations and reference data are in place; until then every request that
+    /// needs the database answers 503 and `/health/ready` reports not ready.
+    prepared: AtomicBool,
+}
+
+/// Logs pool errors through tracing, once per failed attempt to connect.
+#[derive(Debug)]
+struct PoolErrorLogger;
+
+impl r2d2::HandleError<diesel::ConnectionError> for PoolErrorLogger {
+    fn handle_error(&self, error: diesel::ConnectionError) {
+        tracing::warn!(error = %error, "database connection failed");
+    }
+}
+
+impl Db {
+    /// Builds the pool without connecting, so the service starts (and reports not ready) while
+    /// the database is down; r2d2 keeps trying in the background.
+    pub fn new(settings: &DatabaseSettings) -> Db {
+        let manager = ConnectionManager::new(settings.url.clone(), settings.statement_timeout);
+        let pool = r2d2::Pool::builder()
+            .max_size(settings.pool_size)
+            .min_idle(Some(settings.pool_size.min(2)))
+            .connection_timeout(settings.pool_timeout)
+            // A ping per checkout costs a round trip per request; broken connections are
+            // evicted when they fail instead (see `PooledConnection`).
+            .test_on_check_out(false)
+            .idle_timeout(Some(Duration::from_secs(600)))
+            .max_lifetime(Some(Duration::from_secs(1800)))
+            .error_handler(Box::new(PoolErrorLogger))
+            .build_unchecked(manager);
+        Db {
+            inner: Arc::new(Inner {
+                pool,
+                backend: settings.url.backend_name(),
+                prepared: AtomicBool::new(false),
+            }),
+        }
+    }
+
+    /// `postgres` or `sqlite`.
+    pub fn backend(&self) -> &'static str {
+        self.inner.backend
+    }
+
+    pub fn is_prepared(&self) -> bool {
+        self.inner.prepared.load(Ordering::Acquire)
+    }
+
+    pub fn pool_snapshot(&self, ready: bool) -> PoolSnapshot {
+        let state = self.inner.pool.state();
+        PoolSnapshot {
+            connections: state.connections,
+            idle: state.idle_connections,
+            max_size: self.inner.pool.max_size(),
+            ready,
+        }
+    }
+
+    /// Runs read-only work on a pooled connection in the blocking pool. A connection that turns
+    /// out to be dead (the server restarted since it was pooled) is discarded and the work is
+    /// tried once more on a fresh one, which is safe because nothing was written.
+    pub async fn read<T, F>(&self, work: F) -> ApiResult<T>
+    where
+        T: Send + 'static,
+        F: Fn(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+    {
+        self.run(move |db| {
+            match db.with_connection(&work) {
+                Err(Attempt::DeadConnection(_)) => db.with_connection(&work),
+                other => other,
+            }
+            .map_err(Attempt::into_api_error)
+        })
+        .await
+    }
+
+    /// Runs work in one write transaction on a pooled connection in the blocking pool, and
+    /// journals the changes it records in the same transaction (see [`Tx`]). It is not
+    /// retried: a connection lost mid-transaction answers 503 and the client decides.
+    pub async fn write<T, F>(&self, work: F) -> ApiResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Tx<'_>) -> Result<T, ApiError> + Send + 'static,
+    {
+        self.run(move |db| {
+            db.with_connection(|conn| in_write_transaction(conn, work))
+                .map_err(Attempt::into_api_error)
+        })
+        .await
+    }
+
+    /// Whether the database answers now (for `/health/ready`). It waits for a connection at
+    /// most [`READINESS_TIMEOUT`], less than requests do, so that an outage shows at once.
+    pub async fn ping(&self) -> ApiResult<()> {
+        use diesel::r2d2::R2D2Connection;
+        let timeout = READINESS_TIMEOUT.min(self.inner.pool.connection_timeout());
+        let ping = |conn: &mut DbConnection| conn.ping().map_err(ApiError::from);
+        self.run(move |db| {
+            match db.with_connection_within(timeout, ping) {
+                Err(Attempt::DeadConnection(_)) => db.with_connection_within(timeout, ping),
+                other => other,
+            }
+            .map_err(Attempt::into_api_error)
+        })
+        .await
+    }
+
+    async fn run<T, F>(&self, job: F) -> ApiResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Db) -> ApiResult<T> + Send + 'static,
+    {
+        if !self.is_prepared() {
+            return Err(ApiError::Unavailable(
+                "the database is not prepared yet".into(),
+            ));
+        }
+        let db = self.clone();
+        let span = tracing::Span::current();
+        web::block(move || span.in_scope(|| job(&db)))
+            .await
+            .map_err(ApiError::internal)?
+    }
+
+    fn with_connection<T, F>(&self, work: F) -> Result<T, Attempt>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, ApiError>,
+    {
+        self.with_connection_within(self.inner.pool.connection_timeout(), work)
+    }
+
+    fn with_connection_within<T, F>(&self, timeout: Duration, work: F) -> Result<T, Attempt>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, ApiError>,
+    {
+        let mut pooled = self
+            .inner
+            .pool
+            .get_timeout(timeout)
+            .map_err(|e| Attempt::Failed(ApiError::from(e)))?;
+        mark_if_dead(&mut pooled, work)
+    }
+
+    /// Runs `task` on a dedicated connection until it succeeds, then marks the database
+    /// prepared. Used at start-up to apply migrations and load reference data: while the
+    /// database is unreachable it retries with a growing pause, so the service recovers by
+    /// itself when the database comes back.
+    pub fn prepare_in_background<F>(&self, task: F) -> std::io::Result<()>
+    where
+        F: Fn(&mut DbConnection) -> anyhow::Result<()> + Send + 'static,
+    {
+        let weak = Arc::downgrade(&self.inner);
+        std::thread::Builder::new()
+            .name("redes-db-prepare".into())
+            .spawn(move || {
+                let mut pause = Duration::from_millis(200);
+                loop {
+                    let Some(inner) = weak.upgrade() else { return };
+                    let db = Db { inner };
+                    match db.prepare_now(&task) {
+                        Ok(()) => return,
+                        Err(error) => {
+                            tracing::warn!(
+                                error = format!("{error:#}"),
+                                retry_in_ms = pause.as_millis() as u64,
+                                "database not prepared yet; retrying"
+                            );
+                        }
+                    }
+                    drop(db);
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_secs(5));
+                }
+            })
+            .map(drop)
+    }
+
+    /// Runs `task` once on a pooled connection and marks the database prepared if it succeeds.
+    pub fn prepare_now<F>(&self, task: &F) -> anyhow::Result<()>
+    where
+        F: Fn(&mut DbConnection) -> anyhow::Result<()>,
+    {
+        let mut pooled = self.inner.pool.get()?;
+        let result = task(&mut pooled.connection);
+        if result.is_err() {
+            // Whatever failed, do not hand this connection to a request.
+            pooled.broken = true;
+        }
+        result?;
+        self.inner.prepared.store(true, Ordering::Release);
+        Ok(())
+    }
+}
+
+/// A write transaction: its connection, and the changes to journal when it commits.
+pub struct Tx<'c> {
+    conn: &'c mut DbConnection,
+    changes: Vec<Change>,
+}
+
+impl Tx<'_> {
+    pub fn conn(&mut self) -> &mut DbConnection {
+        self.conn
+    }
+
+    /// Records a change to journal with this transaction.
+    pub fn record(&mut self, change: Change) {
+        self.changes.push(change);
+    }
+}
+
+/// Begins a write transaction (`BEGIN IMMEDIATE` on SQLite, so that the writer lock is taken at
+/// once and waited for, rather than failing on a later upgrade), runs the work, appends its
+/// changes to the journal as the last statement, and commits; rolls back on any error.
+fn in_write_transaction<T, F>(conn: &mut DbConnection, work: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut Tx<'_>) -> Result<T, ApiError>,
+{
+    use diesel::connection::{AnsiTransactionManager, Connection, TransactionManager};
+    type Manager = <DbConnection as Connection>::TransactionManager;
+    match conn {
+        DbConnection::Sqlite(sqlite) => {
+            AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+        }
+        DbConnection::Pg(_) => Manager::begin_transaction(conn)?,
+    }
+    let mut tx = Tx {
+        conn,
+        changes: Vec::new(),
+    };
+    let result = work(&mut tx).and_then(|value| {
+        crate::repository::changes::append(tx.conn, &tx.changes)?;
+        Ok(value)
+    });
+    match result {
+        Ok(value) => {
+            Manager::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(error) => {
+            // A failed rollback leaves the transaction manager broken, and r2d2 then discards
+            // the connection: nothing half-done is ever reused.
+            if let Err(rollback) = Manager::rollback_transaction(conn) {
+                tracing::warn!(error = %rollback, "rollback failed");
+            }
+            Err(error)
+        }
+    }
+}
+
+/// The outcome of one try on one connection.
+enum Attempt {
+    DeadConnection(ApiError),
+    Failed(ApiError),
+}
+
+impl Attempt {
+    fn into_api_error(self) -> ApiError {
+        match self {
+            Attempt::DeadConnection(error) | Attempt::Failed(error) => error,
+        }
+    }
+}
+
+fn mark_if_dead<T, F>(
+    pooled: &mut r2d2::PooledConnection<ConnectionManager>,
+    work: F,
+) -> Result<T, Attempt>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, ApiError>,
+{
+    let connection: &mut PooledConnection = pooled;
+    let mut dead = false;
+    let result = work(&mut connection.connection).map_err(|error| {
+        if let ApiError::Database(ref db_error) = error {
+            dead = is_connection_error(db_error);
+        }
+        error
+    });
+    if dead {
+        connection.broken = true;
+    }
+    result.map_err(|error| {
+        if dead {
+            Attempt::DeadConnection(error)
+        } else {
+            Attempt::Failed(error)
+        }
+    })
+}

@@ -1,0 +1,20 @@
+//! What the change journal records.
+
+named_enum! {
+    /// A type of resource whose writes the change journal records.
+    #[schema(example = "school")]
+    pub enum ResourceType {
+        Organization => "organization",
+        School => "school",
+    }
+}
+
+named_enum! {
+    /// What a write did: `created`, `updated` or `deleted` (a tombstone).
+    #[schema(example = "created")]
+    pub enum ChangeOperation {
+        Created => "created",
+        Updated => "updated",
+        Deleted => "deleted",
+    }
+}

@@ -1,0 +1,98 @@
+//! Prometheus metrics: requests by route and status, latency, and the database pool.
+
+use std::time::Duration;
+
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+    TextEncoder,
+};
+
+/// The metrics of one running service. Routes are labelled by their pattern
+/// (`/api/v1/territories/{territory}`), never by the concrete path, so the number of series
+/// stays bounded whatever clients request.
+pub struct Metrics {
+    registry: Registry,
+    requests: IntCounterVec,
+    duration: HistogramVec,
+    pool_connections: IntGaugeVec,
+    pool_max_size: IntGauge,
+    database_ready: IntGauge,
+}
+
+/// The state of the database pool when metrics are scraped.
+pub struct PoolSnapshot {
+    pub connections: u32,
+    pub idle: u32,
+    pub max_size: u32,
+    pub ready: bool,
+}
+
+impl Metrics {
+    pub fn new() -> Result<Self, prometheus::Error> {
+        let registry = Registry::new_custom(Some("redes".into()), None)?;
+        let requests = IntCounterVec::new(
+            Opts::new(
+                "http_requests_total",
+                "HTTP requests by method, route and status",
+            ),
+            &["method", "route", "status"],
+        )?;
+        let duration = HistogramVec::new(
+            HistogramOpts::new(
+                "http_request_duration_seconds",
+                "HTTP request latency by method and route",
+            )
+            .buckets(vec![
+                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+            ]),
+            &["method", "route"],
+        )?;
+        let pool_connections = IntGaugeVec::new(
+            Opts::new("db_pool_connections", "Database pool connections by state"),
+            &["state"],
+        )?;
+        let pool_max_size = IntGauge::new("db_pool_max_size", "Database pool maximum size")?;
+        let database_ready = IntGauge::new(
+            "db_ready",
+            "1 once the database is migrated and loaded with the reference data",
+        )?;
+        registry.register(Box::new(requests.clone()))?;
+        registry.register(Box::new(duration.clone()))?;
+        registry.register(Box::new(pool_connections.clone()))?;
+        registry.register(Box::new(pool_max_size.clone()))?;
+        registry.register(Box::new(database_ready.clone()))?;
+        Ok(Metrics {
+            registry,
+            requests,
+            duration,
+            pool_connections,
+            pool_max_size,
+            database_ready,
+        })
+    }
+
+    pub fn observe_request(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
+        let status = status.to_string();
+        self.requests
+            .with_label_values(&[method, route, status.as_str()])
+            .inc();
+        self.duration
+            .with_label_values(&[method, route])
+            .observe(elapsed.as_secs_f64());
+    }
+
+    /// The metrics in Prometheus' text exposition format.
+    pub fn render(&self, pool: &PoolSnapshot) -> Result<String, prometheus::Error> {
+        let idle = i64::from(pool.idle);
+        let in_use = i64::from(pool.connections.saturating_sub(pool.idle));
+        self.pool_connections.with_label_values(&["idle"]).set(idle);
+        self.pool_connections
+            .with_label_values(&["in_use"])
+            .set(in_use);
+        self.pool_max_size.set(i64::from(pool.max_size));
+        self.database_ready.set(i64::from(pool.ready));
+        let mut buffer = Vec::new();
+        TextEncoder::new().encode(&self.registry.gather(), &mut buffer)?;
+        String::from_utf8(buffer).map_err(|e| prometheus::Error::Msg(e.to_string()))
+    }
+}

@@ -1,0 +1,418 @@
+//! The OpenAPI 3.1 document: the root (info, tags, security scheme, shared responses) here, the
+//! paths and schemas collected from the handlers by utoipa-actix-web.
+
+use actix_web::App;
+use serde_json::{Value, json};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_actix_web::AppExt;
+
+use crate::error::{Problem, ProblemIssue};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Redes API",
+        description = include_str!("openapi_description.md"),
+        license(name = "Apache-2.0", identifier = "Apache-2.0"),
+    ),
+    tags(
+        (name = "territories", description = "The territory catalogue: Chile's CUT (región, \
+            provincia, comuna) and Colombia's DIVIPOLA (departamento, municipio). Read-only; \
+            scope `territories:read`."),
+        (name = "organizations", description = "Organisations: Chilean sostenedores (DAEM, \
+            corporación municipal, SLEP, particular, administración delegada), DEPROV, Colombian \
+            Secretarías de Educación, ministries. Scoped to the caller's territories; scopes \
+            `organizations:read`, `organizations:write`."),
+        (name = "schools", description = "Schools (establecimientos educacionales): Chile's \
+            RBD, dependency and levels; Colombia's DANE code, sector and sedes. Scoped to the \
+            caller's territories; scopes `schools:read`, `schools:write`."),
+        (name = "changes", description = "The change journal of every write, in commit order, \
+            for integrators to sync from; scope `changes:read`."),
+        (name = "operations", description = "Health and metrics for operators; no token."),
+    ),
+    components(
+        schemas(Problem, ProblemIssue),
+        responses(
+            responses::BadRequest,
+            responses::MalformedBody,
+            responses::Unauthorized,
+            responses::Forbidden,
+            responses::ForbiddenTerritory,
+            responses::NotFound,
+            responses::Conflict,
+            responses::PreconditionFailed,
+            responses::PayloadTooLarge,
+            responses::UnsupportedMediaType,
+            responses::UnprocessableEntity,
+            responses::UnknownReference,
+            responses::Unavailable,
+        )
+    ),
+    modifiers(&BearerScheme)
+)]
+struct RootDoc;
+
+struct BearerScheme;
+
+impl Modify for BearerScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(
+                        "A JWT signed with a key the installation trusts, with `sub`, `exp`, \
+                         `iss`, `aud`, `scope` (space-separated scopes such as \
+                         `territories:read`) and `territories` (keys or ids of the subtrees \
+                         the caller may act in). In development, mint one with `redes token`.",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The whole document, as served at `/openapi.json` and committed in `openapi/openapi.json`:
+/// what utoipa collects from the handlers, refined with what its attributes cannot say (see
+/// [`refine`]) and with links from each created resource to the operations on it.
+pub fn document() -> Result<Value, serde_json::Error> {
+    let (_, mut doc) =
+        crate::routes::register(App::new().into_utoipa_app().openapi(RootDoc::openapi()))
+            .split_for_parts();
+    doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    let mut value = serde_json::to_value(&doc)?;
+    refine(&mut value);
+    add_links(&mut value);
+    Ok(value)
+}
+
+/// The document as pretty JSON with a final newline (the form committed to the repository).
+pub fn document_json() -> Result<String, serde_json::Error> {
+    document()
+        .and_then(|doc| serde_json::to_string_pretty(&doc))
+        .map(|mut json| {
+            json.push('\n');
+            json
+        })
+}
+
+/// A name: at least one character that is neither blank nor NUL, and no NUL anywhere (a NUL
+/// cannot be stored in PostgreSQL text).
+pub const NAME_PATTERN: &str = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$";
+
+/// Adds to the document the constraints Redes enforces that utoipa's attributes cannot express:
+/// the forms of territory references, codes and names; which fields each country or kind of
+/// resource takes; closed request bodies. Request bodies are validated against exactly this
+/// (see `contract`), so what is documented is what is enforced.
+fn refine(doc: &mut Value) {
+    use crate::domain::TerritoryLevel as L;
+    use crate::domain::codes::RUT_PATTERN;
+    use crate::domain::territory::{any_territory_pattern, territory_ref_pattern};
+
+    let any_territory = any_territory_pattern();
+    if let Some(paths) = doc["paths"].as_object_mut() {
+        for item in paths.values_mut() {
+            for operation in item
+                .as_object_mut()
+                .into_iter()
+                .flat_map(|o| o.values_mut())
+            {
+                let parameters = operation
+                    .get_mut("parameters")
+                    .and_then(Value::as_array_mut);
+                for parameter in parameters.into_iter().flatten() {
+                    match parameter["name"].as_str() {
+                        Some("territory" | "parent") => {
+                            parameter["schema"]["pattern"] = json!(any_territory);
+                        }
+                        Some("after") => parameter["schema"]["maximum"] = json!(i64::MAX),
+                        Some("q" | "code") => {
+                            parameter["schema"]["pattern"] = json!("^[^\\u0000]*$");
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+
+    let schemas = &mut doc["components"]["schemas"];
+    let comuna = territory_ref_pattern(&[L::Comuna]);
+    let municipio = territory_ref_pattern(&[L::Municipio]);
+    let school_territory = territory_ref_pattern(&[L::Comuna, L::Municipio]);
+    for name in [
+        "OrganizationInput",
+        "OrganizationPatch",
+        "SchoolInput",
+        "SchoolPatch",
+        "SedeInput",
+    ] {
+        let schema = &mut schemas[name];
+        schema["additionalProperties"] = json!(false);
+        schema["properties"]["name"]["pattern"] = json!(NAME_PATTERN);
+    }
+    for name in ["OrganizationInput", "OrganizationPatch"] {
+        let properties = &mut schemas[name]["properties"];
+        properties["territory"]["pattern"] = json!(any_territory);
+        properties["rut"]["pattern"] = json!(RUT_PATTERN);
+        properties["etc_code"]["pattern"] = json!("^[0-9]{1,8}$");
+    }
+    for name in ["SchoolInput", "SchoolPatch"] {
+        let properties = &mut schemas[name]["properties"];
+        properties["territory"]["pattern"] = json!(school_territory);
+        properties["rbd_dv"]["pattern"] = json!("^[0-9Kk]$");
+        properties["dane_code"]["pattern"] = json!("^[0-9]{12}$");
+        properties["levels"]["uniqueItems"] = json!(true);
+    }
+    schemas["SedeInput"]["properties"]["dane_code"]["pattern"] = json!("^[0-9]{12}$");
+
+    // A field that must be absent (or null) in this case.
+    let absent = json!({"type": "null"});
+    let when = |property: &str, values: &[&str], then: Value| {
+        json!({
+            "if": {"properties": {property: {"enum": values}}, "required": [property]},
+            "then": then,
+        })
+    };
+    let territory = |levels: &[L]| json!({"properties": {"territory": {"pattern": territory_ref_pattern(levels)}}});
+    schemas["OrganizationInput"]["allOf"] = json!([
+        when(
+            "kind",
+            &["daem", "corporacion_municipal"],
+            territory(&[L::Comuna])
+        ),
+        when(
+            "kind",
+            &["slep", "particular", "administracion_delegada", "deprov"],
+            territory(&[L::Region, L::Provincia, L::Comuna])
+        ),
+        when("kind", &["ministry"], territory(&[L::Country])),
+        when(
+            "kind",
+            &["secretaria"],
+            json!({"properties": {
+                "territory": {"pattern": territory_ref_pattern(&[L::Departamento, L::Municipio])},
+                "rut": absent,
+            }})
+        ),
+        when(
+            "kind",
+            &[
+                "daem",
+                "corporacion_municipal",
+                "slep",
+                "particular",
+                "administracion_delegada",
+                "deprov",
+                "ministry"
+            ],
+            json!({"properties": {"etc_code": absent, "secretaria_level": absent}})
+        ),
+        when(
+            "secretaria_level",
+            &["departamental"],
+            territory(&[L::Departamento])
+        ),
+        when(
+            "secretaria_level",
+            &["distrital", "municipal"],
+            territory(&[L::Municipio])
+        ),
+    ]);
+    schemas["SchoolInput"]["allOf"] = json!([
+        when(
+            "country",
+            &["CL"],
+            json!({
+                "required": ["rbd", "dependency"],
+                "properties": {
+                    "rbd": {"type": "integer"},
+                    "dependency": {"not": {"type": "null"}},
+                    "territory": {"pattern": comuna},
+                    "dane_code": absent, "sector": absent, "secretaria_id": absent, "sedes": absent,
+                },
+            })
+        ),
+        when(
+            "country",
+            &["CO"],
+            json!({
+                "required": ["dane_code", "sector"],
+                "properties": {
+                    "dane_code": {"type": "string"},
+                    "sector": {"not": {"type": "null"}},
+                    "territory": {"pattern": municipio},
+                    "rbd": absent, "rbd_dv": absent, "dependency": absent, "levels": absent,
+                    "sostenedor_id": absent,
+                },
+            })
+        ),
+    ]);
+}
+
+/// OpenAPI links from each `POST` that creates a resource to the operations on it, by the id in
+/// the response, so that clients (and stateful fuzzers) can follow them.
+fn add_links(doc: &mut Value) {
+    let Some(paths) = doc["paths"].as_object() else {
+        return;
+    };
+    let mut links: Vec<(String, serde_json::Map<String, Value>)> = Vec::new();
+    for (path, item) in paths {
+        if item["post"]["responses"]["201"].is_null() {
+            continue;
+        }
+        let mut found = serde_json::Map::new();
+        let member = format!("{path}/{{id}}");
+        for (method, operation) in item_operations(&paths[&member]) {
+            if let Some(id) = operation["operationId"].as_str() {
+                found.insert(
+                    id.to_owned(),
+                    json!({
+                        "operationId": id,
+                        "parameters": {"id": "$response.body#/id"},
+                        "description": format!("{} the created resource.", method.to_uppercase()),
+                    }),
+                );
+            }
+        }
+        if path.ends_with("/schools") {
+            found.insert(
+                "get_school_by_code".into(),
+                json!({
+                    "operationId": "get_school_by_code",
+                    "parameters": {"code": "$response.body#/rbd"},
+                    "description": "GET the created Chilean school by its RBD.",
+                }),
+            );
+        }
+        links.push((path.clone(), found));
+    }
+    for (path, found) in links {
+        doc["paths"][&path]["post"]["responses"]["201"]["links"] = Value::Object(found);
+    }
+}
+
+fn item_operations(item: &Value) -> Vec<(&String, &Value)> {
+    item.as_object()
+        .map(|o| o.iter().filter(|(_, op)| op.is_object()).collect())
+        .unwrap_or_default()
+}
+
+/// Responses shared by many operations, as `#/components/responses/...`.
+pub mod responses {
+    use utoipa::ToResponse;
+
+    use crate::error::Problem;
+
+    /// Invalid query parameters: every problem is listed in `errors`.
+    #[derive(ToResponse)]
+    #[response(content_type = "application/problem+json")]
+    pub struct BadRequest(
+        #[expect(dead_code, reason = "only the type matters, for the schema")] Problem,
+    );
+
+    /// No token, or a token that is malformed, expired, not yet valid, for another audience or
+    /// issuer, or badly signed.
+    #[derive(ToResponse)]
+    #[response(
+        content_type = "application/problem+json",
+        headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"redes\"`, with \
+            `error=\"invalid_token\"` and a description when a token was sent (RFC 6750)."))
+    )]
+    pub struct Unauthorized(
+        #[expect(dead_code, reason = "only the type matters, for the schema")] Problem,
+    );
+
+    /// The token is valid but lacks the scope this operation requires.
+    #[derive(ToResponse)]
+    #[response(
+        content_type = "application/problem+json",
+        headers(("WWW-Authenticate" = String, description = "`Bearer error=\"insufficient_scope\"` \
+            with the required `scope`."))
+    )]
+    pub struct Forbidden(
+        #[expect(dead_code, reason = "only the type matters, for the schema")] Problem,
+    );
+
+    /// No such resource, or one outside the caller's territories (which is indistinguishable on
+    /// purpose).
+    #[derive(ToResponse)]
+    #[response(content_type = "application/problem+json")]
+    pub struct NotFound(
+        #[expect(dead_code, reason = "only the type matters, for the schema")] Problem,
+    );
+
+    /// The body is not JSON, or the query has parameters the operation does not take.
+    #[derive(ToResponse)]
+    #[response(content_type = "application/problem+json")]
+    pub struct MalformedBody(
+        #[expect(dead_code, reason = "only the type matters, for the schema")] Problem,
+    );
+
+    /// The token lacks the operation's scope, or the body names a territory outside the
+    /// caller's territories (`errors` points at it, code `foreign_territory`).
+    #[derive(ToResponse)]
+    #[response(content_type = "application/problem+json")]
+    pub struct ForbiddenTerritory(
+        #[expect(dead_code, reason = "only the type matters, for the schema")] Problem,
+    );
+
+    /// A unique value is taken (`errors` points at it, code `taken`), the resource is still
+    /// referenced (`in-use`), or another request changed it at the same moment.
+    #[derive(ToResponse)]
+    #[response(content_type = "application/problem+json")]
+    pub struct Conflict(
+        #[expect(dead_code, reason = "only the type matters, for the schema")] Problem,
+    );
+
+    /// The resource changed since the ETag sent in `If-Match`.
+    #[derive(ToResponse)]
+    #[response(content_type = "application/problem+json")]
+    pub struct PreconditionFailed(
+        #[expect(dead_code, reason = "only the type matters, for the schema")] Problem,
+    );
+
+    /// The body is larger than `REDES_MAX_BODY_BYTES`.
+    #[derive(ToResponse)]
+    #[response(content_type = "application/problem+json")]
+    pub struct PayloadTooLarge(
+        #[expect(dead_code, reason = "only the type matters, for the schema")] Problem,
+    );
+
+    /// The body is not `application/json` (or `application/merge-patch+json`).
+    #[derive(ToResponse)]
+    #[response(content_type = "application/problem+json")]
+    pub struct UnsupportedMediaType(
+        #[expect(dead_code, reason = "only the type matters, for the schema")] Problem,
+    );
+
+    /// The body is JSON but not valid: every problem is listed in `errors`, each with a JSON
+    /// Pointer to its field.
+    #[derive(ToResponse)]
+    #[response(content_type = "application/problem+json")]
+    pub struct UnprocessableEntity(
+        #[expect(dead_code, reason = "only the type matters, for the schema")] Problem,
+    );
+
+    /// The body names a territory or an organisation that does not exist, or one the caller
+    /// cannot see (`errors` points at each).
+    #[derive(ToResponse)]
+    #[response(content_type = "application/problem+json")]
+    pub struct UnknownReference(
+        #[expect(dead_code, reason = "only the type matters, for the schema")] Problem,
+    );
+
+    /// The database is unreachable or not ready; retry after the given seconds.
+    #[derive(ToResponse)]
+    #[response(
+        content_type = "application/problem+json",
+        headers(("Retry-After" = u32, description = "Seconds to wait before retrying."))
+    )]
+    pub struct Unavailable(
+        #[expect(dead_code, reason = "only the type matters, for the schema")] Problem,
+    );
+}

@@ -1,0 +1,100 @@
+//! HTTP handlers, one module per resource, and the registration every build of the app shares.
+
+pub mod changes;
+pub mod common;
+pub mod health;
+pub mod organizations;
+pub mod schools;
+pub mod territories;
+
+use actix_web::dev::{ServiceFactory, ServiceRequest};
+use utoipa_actix_web::{UtoipaApp, scope, service_config::ServiceConfig};
+
+/// Registers every documented route. Both the running service and `redes openapi` build their
+/// app through here, so the served routes and the contract cannot diverge.
+pub fn register<T>(app: UtoipaApp<T>) -> UtoipaApp<T>
+where
+    T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
+{
+    app.service(scope::scope("/api/v1").configure(api_v1))
+        .configure(operations)
+}
+
+fn api_v1(cfg: &mut ServiceConfig) {
+    cfg.service(territories::list_territories)
+        .service(territories::get_territory)
+        .service(territories::list_territory_ancestors)
+        .service(territories::list_territory_descendants)
+        .service(organizations::list_organizations)
+        .service(organizations::create_organization)
+        .service(organizations::get_organization)
+        .service(organizations::replace_organization)
+        .service(organizations::update_organization)
+        .service(organizations::delete_organization)
+        // Before `/schools/{id}`, which would otherwise take `by-code` for an id.
+        .service(schools::get_school_by_code)
+        .service(schools::list_schools)
+        .service(schools::create_school)
+        .service(schools::get_school)
+        .service(schools::replace_school)
+        .service(schools::update_school)
+        .service(schools::delete_school)
+        .service(changes::list_changes);
+}
+
+fn operations(cfg: &mut ServiceConfig) {
+    cfg.service(health::live)
+        .service(health::ready)
+        .service(health::metrics);
+}
+
+/// The methods each documented path accepts, to answer 405 with `Allow` rather than 404 when a
+/// path exists but not with the method used.
+pub struct RouteTable {
+    routes: Vec<(Vec<String>, Vec<String>)>,
+}
+
+impl RouteTable {
+    pub fn from_openapi(doc: &serde_json::Value) -> RouteTable {
+        let routes = doc["paths"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(path, item)| {
+                let segments = path.split('/').map(str::to_owned).collect();
+                let methods = ["get", "put", "post", "delete", "options", "head", "patch"]
+                    .iter()
+                    .filter(|m| item.get(**m).is_some())
+                    .map(|m| m.to_uppercase())
+                    .collect();
+                (segments, methods)
+            })
+            .collect();
+        RouteTable { routes }
+    }
+
+    /// The methods allowed on a concrete path, if any documented path matches it.
+    pub fn allowed(&self, path: &str) -> Option<String> {
+        let segments: Vec<&str> = path.split('/').collect();
+        self.routes
+            .iter()
+            .find(|(template, _)| {
+                template.len() == segments.len()
+                    && template.iter().zip(&segments).all(|(t, s)| {
+                        t == s || (t.starts_with('{') && t.ends_with('}') && !s.is_empty())
+                    })
+            })
+            .map(|(_, methods)| methods.join(", "))
+    }
+}
+
+/// Where requests no route took end: 405 on a known path, 404 otherwise.
+pub async fn fallback(
+    req: actix_web::HttpRequest,
+    table: actix_web::web::Data<RouteTable>,
+) -> Result<actix_web::HttpResponse, crate::error::ApiError> {
+    Err(match table.allowed(req.path()) {
+        Some(allow) => crate::error::ApiError::MethodNotAllowed { allow },
+        None => crate::error::ApiError::RouteNotFound,
+    })
+}

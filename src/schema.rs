@@ -1,0 +1,110 @@
+//! Diesel tables, one schema for both backends (see `db::sql_types` for the shared types).
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::Uuid;
+
+    /// The territory catalogue (Chile's CUT, Colombia's DIVIPOLA), loaded from the embedded files.
+    territories (id) {
+        id -> Uuid,
+        key -> Text,
+        country -> Text,
+        level -> Text,
+        code -> Text,
+        name -> Text,
+        /// `name` folded for accent- and case-insensitive search.
+        search_name -> Text,
+        parent_id -> Nullable<Uuid>,
+        depth -> SmallInt,
+        /// Keys from the root: `/CL/CL-13/CL-131/CL-13101/`.
+        path -> Text,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::UtcTimestamp;
+
+    /// Which version of each embedded reference data set is loaded.
+    reference_data (name) {
+        name -> Text,
+        checksum -> Text,
+        row_count -> Integer,
+        loaded_at -> UtcTimestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::{Uuid, UtcTimestamp};
+
+    /// Sostenedores, DEPROV, Secretarías de Educación and ministries.
+    organizations (id) {
+        id -> Uuid,
+        kind -> Text,
+        name -> Text,
+        search_name -> Text,
+        country -> Text,
+        territory_id -> Uuid,
+        territory_path -> Text,
+        rut -> Nullable<Text>,
+        etc_code -> Nullable<Text>,
+        secretaria_level -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> UtcTimestamp,
+        updated_at -> UtcTimestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::{Uuid, UtcTimestamp};
+
+    /// Schools (establecimientos educacionales) of Chile and Colombia.
+    schools (id) {
+        id -> Uuid,
+        country -> Text,
+        name -> Text,
+        search_name -> Text,
+        territory_id -> Uuid,
+        territory_path -> Text,
+        rural -> Nullable<Bool>,
+        status -> Nullable<Text>,
+        rbd -> Nullable<Integer>,
+        rbd_dv -> Nullable<Text>,
+        dependency -> Nullable<Text>,
+        levels -> Text,
+        sostenedor_id -> Nullable<Uuid>,
+        dane_code -> Nullable<Text>,
+        sector -> Nullable<Text>,
+        secretaria_id -> Nullable<Uuid>,
+        sedes -> Text,
+        version -> BigInt,
+        created_at -> UtcTimestamp,
+        updated_at -> UtcTimestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::{Uuid, UtcTimestamp};
+
+    /// One row per write to any resource, appended in the writer's transaction.
+    change_journal (seq) {
+        seq -> BigInt,
+        resource -> Text,
+        resource_id -> Uuid,
+        operation -> Text,
+        at -> UtcTimestamp,
+        territory_path -> Text,
+        previous_territory_path -> Text,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    territories,
+    reference_data,
+    organizations,
+    schools,
+    change_journal
+);

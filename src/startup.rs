@@ -1,0 +1,270 @@
+//! Building and running the service: `Application::build(settings)` → `port()` →
+//! `run_until_stopped()`.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_cors::Cors;
+use actix_web::dev::Server;
+use actix_web::http::header;
+use actix_web::middleware::{Compress, Condition, DefaultHeaders, from_fn};
+use actix_web::{App, HttpResponse, HttpServer, web};
+use anyhow::Context;
+use tracing_actix_web::TracingLogger;
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::{self, KeySet};
+use crate::catalog::Catalogue;
+use crate::configuration::{CorsOrigins, Settings};
+use crate::db::{Db, DbConnection, migrations};
+use crate::error::{json_error, path_error, query_error, render_problems};
+use crate::metrics::Metrics;
+use crate::repository::territories::{SyncOutcome, sync_catalogue};
+use crate::telemetry::{REQUEST_ID_HEADER, RedesRootSpan, observe};
+use crate::{openapi, routes};
+
+/// A built service, bound to its port and ready to run.
+pub struct Application {
+    port: u16,
+    server: Server,
+    db: Db,
+    draining: Draining,
+    drain: std::time::Duration,
+}
+
+/// Set once a stop signal arrived: readiness answers 503 while requests are still served, so
+/// that load balancers stop sending new connections before the listener closes.
+#[derive(Clone, Default)]
+pub struct Draining(Arc<std::sync::atomic::AtomicBool>);
+
+impl Draining {
+    pub fn is_draining(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    fn start(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::Release);
+    }
+}
+
+/// Everything the request handlers share.
+#[derive(Clone)]
+struct AppState {
+    db: Db,
+    keys: web::Data<KeySet>,
+    catalogue: web::Data<Catalogue>,
+    metrics: web::Data<Metrics>,
+    openapi: serde_json::Value,
+    routes: web::Data<routes::RouteTable>,
+    draining: Draining,
+    settings: Arc<Settings>,
+}
+
+impl Application {
+    /// Binds the port and starts preparing the database in the background: the service answers
+    /// at once, `/health/ready` turns 200 when migrations and reference data are in place.
+    pub fn build(settings: Settings) -> anyhow::Result<Application> {
+        let catalogue = Arc::new(Catalogue::embedded()?);
+        let (keys, secret) = auth::token::key_set(&settings)?;
+        tracing::info!(keys = ?keys.describe(), "token keys loaded");
+        if let Some(path) = secret.as_ref().and_then(|s| s.generated_at.as_ref()) {
+            tracing::info!(
+                secret_file = %path.display(),
+                "development mode: tokens are signed with a generated secret. Mint one with \
+                 `cargo run --release -- token --sub me --scope territories:read --territory CL`"
+            );
+        }
+
+        let db = Db::new(&settings.database);
+        let prepare_catalogue = Arc::clone(&catalogue);
+        db.prepare_in_background(move |conn| prepare_database(conn, &prepare_catalogue))
+            .context("cannot start the database preparation thread")?;
+
+        let listener = TcpListener::bind(&settings.http.bind)
+            .with_context(|| format!("cannot listen on {}", settings.http.bind))?;
+        let port = listener.local_addr()?.port();
+        tracing::info!(
+            address = %listener.local_addr()?,
+            database = %settings.database.url,
+            "Redes is listening; API docs at /docs"
+        );
+
+        let draining = Draining::default();
+        let document = openapi::document()?;
+        // Compile the contract now: a document that does not compile must stop the start.
+        crate::contract::contract().map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let state = AppState {
+            db: db.clone(),
+            keys: web::Data::new(keys),
+            catalogue: web::Data::from(catalogue),
+            metrics: web::Data::new(Metrics::new()?),
+            routes: web::Data::new(routes::RouteTable::from_openapi(&document)),
+            openapi: document,
+            settings: Arc::new(settings.clone()),
+            draining: draining.clone(),
+        };
+        let server = HttpServer::new(move || app(state.clone()))
+            .listen(listener)?
+            .workers(settings.http.workers)
+            .shutdown_timeout(settings.http.shutdown_timeout.as_secs())
+            .client_request_timeout(settings.http.client_request_timeout)
+            // Signals are handled in `run_until_stopped`, to drain before stopping.
+            .disable_signals()
+            .run();
+        Ok(Application {
+            port,
+            server,
+            db,
+            draining,
+            drain: settings.http.shutdown_drain,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The database handle (tests use it to wait for readiness).
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// Serves until SIGINT or SIGTERM, then stops accepting connections and gives in-flight
+    /// requests `REDES_SHUTDOWN_TIMEOUT` to finish.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let handle = self.server.handle();
+        let draining = self.draining.clone();
+        let drain = self.drain;
+        actix_web::rt::spawn(async move {
+            if let Err(error) = stop_signal().await {
+                tracing::error!(error = %error, "cannot listen for stop signals");
+                return;
+            }
+            draining.start();
+            tracing::info!(
+                drain_ms = drain.as_millis() as u64,
+                "stop signal: draining, then finishing in-flight requests"
+            );
+            actix_web::rt::time::sleep(drain).await;
+            handle.stop(true).await;
+        });
+        self.server.await
+    }
+}
+
+/// Waits for SIGTERM or SIGINT (Ctrl-C).
+async fn stop_signal() -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            result = tokio::signal::ctrl_c() => result,
+            _ = terminate.recv() => Ok(()),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await
+    }
+}
+
+/// Applies migrations and loads the territory catalogue.
+pub fn prepare_database(conn: &mut DbConnection, catalogue: &Catalogue) -> anyhow::Result<()> {
+    let applied = migrations::run_pending(conn).map_err(|e| anyhow::anyhow!(e))?;
+    if !applied.is_empty() {
+        tracing::info!(migrations = ?applied, "migrations applied");
+    }
+    match sync_catalogue(conn, catalogue).context("cannot load the territory catalogue")? {
+        SyncOutcome::Unchanged => {}
+        SyncOutcome::Loaded { inserted, updated } => {
+            tracing::info!(inserted, updated, "territory catalogue loaded");
+        }
+    }
+    Ok(())
+}
+
+fn app(
+    state: AppState,
+) -> App<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let http = &state.settings.http;
+    let (cors_enabled, cors) = cors(&http.cors_origins);
+    let app = App::new()
+        .app_data(web::Data::new(state.db.clone()))
+        .app_data(state.keys.clone())
+        .app_data(state.catalogue.clone())
+        .app_data(state.metrics.clone())
+        .app_data(web::PayloadConfig::new(http.max_body_bytes))
+        .app_data(
+            web::JsonConfig::default()
+                .limit(http.max_body_bytes)
+                .error_handler(json_error(http.max_body_bytes)),
+        )
+        .app_data(web::PathConfig::default().error_handler(path_error))
+        .app_data(web::QueryConfig::default().error_handler(query_error))
+        .into_utoipa_app();
+    routes::register(app)
+        .into_app()
+        .service(
+            SwaggerUi::new("/docs/{_:.*}")
+                .external_url_unchecked("/openapi.json", state.openapi.clone()),
+        )
+        .route(
+            "/docs",
+            web::get().to(|| async {
+                HttpResponse::PermanentRedirect()
+                    .insert_header((header::LOCATION, "/docs/"))
+                    .finish()
+            }),
+        )
+        .app_data(state.routes.clone())
+        .app_data(web::Data::new(state.draining.clone()))
+        .default_service(web::to(routes::fallback))
+        .wrap(Condition::new(cors_enabled, cors))
+        .wrap(from_fn(render_problems))
+        // Browsers must not guess a type for an API response (a JSON string rendered as HTML).
+        .wrap(DefaultHeaders::new().add((header::X_CONTENT_TYPE_OPTIONS, "nosniff")))
+        .wrap(Compress::default())
+        .wrap(TracingLogger::<RedesRootSpan>::new())
+        .wrap(from_fn(observe))
+}
+
+fn cors(origins: &CorsOrigins) -> (bool, Cors) {
+    let base = Cors::default()
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            header::ACCEPT_LANGUAGE,
+            header::IF_MATCH,
+            header::IF_NONE_MATCH,
+            REQUEST_ID_HEADER,
+        ])
+        .expose_headers([
+            header::ETAG,
+            header::LOCATION,
+            header::RETRY_AFTER,
+            header::WWW_AUTHENTICATE,
+            REQUEST_ID_HEADER,
+        ])
+        .max_age(3600);
+    match origins {
+        CorsOrigins::None => (false, base),
+        CorsOrigins::Any => (true, base.allow_any_origin().send_wildcard()),
+        CorsOrigins::List(list) => (
+            true,
+            list.iter()
+                .fold(base, |cors, origin| cors.allowed_origin(origin)),
+        ),
+    }
+}

@@ -1,0 +1,158 @@
+//! Logs and request ids.
+//!
+//! Logs go to stderr (stdout belongs to CLI output such as `redes token`), as JSON lines when
+//! stderr is not a terminal and human-readable otherwise. Every request carries an id: the
+//! client's `X-Request-Id` when it sent a sensible one, a fresh UUID otherwise; the id is in every
+//! log line of the request, in every problem body and in the `X-Request-Id` response header.
+
+use std::io::IsTerminal;
+use std::time::Instant;
+
+use actix_web::HttpMessage;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::web;
+use tracing::Span;
+use tracing_actix_web::RootSpanBuilder;
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::writer::BoxMakeWriter;
+
+use crate::metrics::Metrics;
+
+pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// JSON when stderr is not a terminal, pretty otherwise.
+    Auto,
+    Json,
+    Pretty,
+}
+
+/// Installs the global tracing subscriber. `filter` uses `RUST_LOG` syntax (`info`,
+/// `redes=debug,actix_web=info`). Calling it twice is harmless (tests build many apps).
+pub fn init(filter: &str, format: LogFormat) {
+    let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    let json = match format {
+        LogFormat::Json => true,
+        LogFormat::Pretty => false,
+        LogFormat::Auto => !std::io::stderr().is_terminal(),
+    };
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(BoxMakeWriter::new(std::io::stderr));
+    let result = if json {
+        builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .try_init()
+    } else {
+        builder.try_init()
+    };
+    // A subscriber is already installed: keep it.
+    drop(result);
+}
+
+/// The id of the request being served.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestId(String);
+
+impl RequestId {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The client's id if it is 1-128 visible ASCII characters (so it is safe in logs and
+    /// headers), else a new UUID.
+    fn from_request(req: &ServiceRequest) -> RequestId {
+        req.headers()
+            .get(&REQUEST_ID_HEADER)
+            .and_then(|value| value.to_str().ok())
+            .map(str::trim)
+            .filter(|id| {
+                !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_graphic())
+            })
+            .map_or_else(
+                || RequestId(uuid::Uuid::new_v4().to_string()),
+                |id| RequestId(id.to_owned()),
+            )
+    }
+}
+
+/// Outermost middleware: assigns the request id, counts and times the request, and writes the
+/// access log line.
+pub async fn observe(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let started = Instant::now();
+    let request_id = RequestId::from_request(&req);
+    req.extensions_mut().insert(request_id.clone());
+    let metrics = req.app_data::<web::Data<Metrics>>().cloned();
+    let method = req.method().clone();
+
+    let mut response = next.call(req).await?;
+
+    let elapsed = started.elapsed();
+    let status = response.status();
+    let route = response
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_owned());
+    if let Some(metrics) = metrics {
+        metrics.observe_request(method.as_str(), &route, status.as_u16(), elapsed);
+    }
+    if let Ok(value) = HeaderValue::from_str(request_id.as_str()) {
+        response.headers_mut().insert(REQUEST_ID_HEADER, value);
+    }
+    tracing::info!(
+        request_id = request_id.as_str(),
+        method = method.as_str(),
+        route = route.as_str(),
+        path = response.request().path(),
+        status = status.as_u16(),
+        duration_ms = elapsed.as_secs_f64() * 1000.0,
+        "request"
+    );
+    Ok(response)
+}
+
+/// Root span of every request for `tracing_actix_web::TracingLogger`, carrying our request id
+/// (rather than the crate's own) so that a client's id links its request to the logs.
+pub struct RedesRootSpan;
+
+impl RootSpanBuilder for RedesRootSpan {
+    fn on_request_start(request: &ServiceRequest) -> Span {
+        let request_id = request
+            .extensions()
+            .get::<RequestId>()
+            .map(|id| id.as_str().to_owned())
+            .unwrap_or_default();
+        let route = request
+            .match_pattern()
+            .unwrap_or_else(|| "unmatched".to_owned());
+        tracing::info_span!(
+            "http",
+            request_id = request_id.as_str(),
+            method = request.method().as_str(),
+            route = route.as_str(),
+            status = tracing::field::Empty,
+        )
+    }
+
+    fn on_request_end<B: MessageBody>(
+        span: Span,
+        outcome: &Result<ServiceResponse<B>, actix_web::Error>,
+    ) {
+        let status = match outcome {
+            Ok(response) => response.status(),
+            Err(error) => error.as_response_error().status_code(),
+        };
+        span.record("status", status.as_u16());
+    }
+}

@@ -1,0 +1,135 @@
+//! Object-level authorisation, walked over every operation of the OpenAPI document: a principal
+//! of another region can neither read, list, change nor delete what a principal created in its
+//! own, and cannot create there either. Operations added later are covered without editing this.
+
+use std::collections::HashMap;
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::{ALL_SCOPES, TestApp, assert_problem, backends};
+
+/// The first documented example of an operation's JSON body.
+fn body_example(doc: &Value, operation: &Value) -> Option<Value> {
+    let media = operation["requestBody"]["content"]
+        .as_object()?
+        .values()
+        .next()?
+        .clone();
+    if !media["example"].is_null() {
+        return Some(media["example"].clone());
+    }
+    if let Some(first) = media["examples"]
+        .as_object()
+        .and_then(|e| e.values().next())
+    {
+        return Some(first["value"].clone());
+    }
+    let name = media["schema"]["$ref"].as_str()?.rsplit('/').next()?;
+    Some(doc["components"]["schemas"][name]["example"].clone())
+}
+
+/// Operations as (method, path template, operation), territory catalogue excluded: it is
+/// reference data every principal with `territories:read` reads in full, by design.
+fn operations(doc: &Value) -> Vec<(String, String, Value)> {
+    let mut found = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        if !path.starts_with("/api/v1/") || path.starts_with("/api/v1/territories") {
+            continue;
+        }
+        for (method, operation) in item.as_object().unwrap() {
+            found.push((method.to_uppercase(), path.clone(), operation.clone()));
+        }
+    }
+    found
+}
+
+#[actix_web::test]
+async fn no_operation_lets_one_region_touch_anothers_objects() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let doc: Value = app.get("/openapi.json", None).await.json().await.unwrap();
+        let owner = app.token(ALL_SCOPES, &["CL-09"]);
+        let stranger = app.token(ALL_SCOPES, &["CL-13"]);
+        let operations = operations(&doc);
+
+        // The owner creates one object with every creating operation's example.
+        let mut created: HashMap<String, Value> = HashMap::new();
+        for (method, path, operation) in &operations {
+            if method == "POST" {
+                let body = body_example(&doc, operation).expect("POST has an example");
+                created.insert(path.clone(), app.create(path, &owner, &body).await);
+            }
+        }
+        assert!(created.len() >= 2, "{created:?}");
+        let ids: Vec<String> = created
+            .values()
+            .map(|o| o["id"].as_str().unwrap().to_owned())
+            .collect();
+
+        for (method, path, operation) in &operations {
+            let name = format!("{method} {path}");
+            let body = body_example(&doc, operation);
+            let verb = Method::from_bytes(method.as_bytes()).unwrap();
+            if !path.contains('{') {
+                if method == "GET" {
+                    // A list, whatever its page: none of the owner's ids.
+                    let text = app
+                        .get(&format!("{path}?limit=500"), Some(&stranger))
+                        .await
+                        .text()
+                        .await
+                        .unwrap();
+                    for id in &ids {
+                        assert!(!text.contains(id.as_str()), "{name} leaks {id}: {text}");
+                    }
+                } else {
+                    // Creating in the owner's territory.
+                    let response = app.send(verb, path, &stranger, body.as_ref(), &[]).await;
+                    assert_problem(response, 403).await;
+                }
+                continue;
+            }
+            let collection = path
+                .split("/{")
+                .next()
+                .unwrap()
+                .trim_end_matches("/by-code");
+            let target = created
+                .get(collection)
+                .unwrap_or_else(|| panic!("{name}: nothing created at {collection}"));
+            let concrete = if path.ends_with("/{id}") {
+                path.replace("{id}", target["id"].as_str().unwrap())
+            } else if path.ends_with("/by-code/{code}") {
+                path.replace("{code}", &target["rbd"].to_string())
+            } else {
+                panic!("{name}: a path parameter this test does not know; teach it");
+            };
+            let body = match method.as_str() {
+                "PATCH" => Some(json!({"name": "Tomado"})),
+                _ => body,
+            };
+            let response = app
+                .send(verb, &concrete, &stranger, body.as_ref(), &[])
+                .await;
+            assert_problem(response, 404).await;
+        }
+
+        // Nothing the stranger tried changed anything: every object is still at version 1.
+        for object in created.values() {
+            let id = object["id"].as_str().unwrap();
+            let path = if object.get("kind").is_some() {
+                format!("/api/v1/organizations/{id}")
+            } else {
+                format!("/api/v1/schools/{id}")
+            };
+            let response = app.get(&path, Some(&owner)).await;
+            assert_eq!(response.status(), 200, "{path}");
+            assert_eq!(response.headers()["etag"], "\"1\"", "{path}");
+        }
+        // And the stranger's change feed holds none of the owner's writes.
+        let feed = app.get("/api/v1/changes?limit=1000", Some(&stranger)).await;
+        let feed: Value = feed.json().await.unwrap();
+        assert_eq!(feed["items"], json!([]));
+    }
+}

@@ -1,0 +1,19 @@
+//! The API suite: the real application over HTTP, on a fresh database per test, on SQLite and,
+//! when `REDES_TEST_DATABASE_URL` is set, on PostgreSQL too.
+
+// Tests state their expectations with unwrap/expect: a panic is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod auth;
+mod authorization;
+mod bodies;
+mod changes;
+mod cli;
+mod errors;
+mod health;
+mod helpers;
+mod openapi;
+mod organizations;
+mod schools;
+mod scoping;
+mod territories;

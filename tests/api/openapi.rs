@@ -1,0 +1,236 @@
+//! The contract: the committed document matches the code, and every operation behaves as the
+//! document says about authentication, scopes and parameters.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use crate::helpers::{TestApp, assert_problem, backends};
+
+#[test]
+fn the_committed_openapi_document_matches_the_code() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json");
+    let committed = std::fs::read_to_string(path).unwrap_or_default();
+    let generated = redes::openapi::document_json().unwrap();
+    assert!(
+        committed == generated,
+        "openapi/openapi.json is out of date with the code.\n\
+         Regenerate it with:  cargo run -- openapi > openapi/openapi.json\n\
+         and commit it with the change."
+    );
+}
+
+/// A value for a parameter, from its example, default or first enum value.
+fn sample(parameter: &Value) -> String {
+    let schema = &parameter["schema"];
+    let value = [
+        &parameter["example"],
+        &schema["example"],
+        &schema["default"],
+        &schema["enum"][0],
+        &schema["items"]["enum"][0],
+    ]
+    .into_iter()
+    .find(|v| !v.is_null())
+    .cloned()
+    .unwrap_or(Value::Null);
+    match value {
+        Value::String(s) => s,
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+struct Operation {
+    method: String,
+    path: String,
+    scopes: Option<Vec<String>>,
+    parameters: Vec<Value>,
+    /// The first example of the JSON request body, if the operation takes one.
+    body_example: Option<Value>,
+}
+
+fn operations(doc: &Value) -> Vec<Operation> {
+    let mut operations = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let scopes = operation["security"].as_array().map(|requirements| {
+                requirements
+                    .iter()
+                    .flat_map(|r| r["bearer"].as_array().cloned().unwrap_or_default())
+                    .map(|s| s.as_str().unwrap().to_owned())
+                    .collect()
+            });
+            let content = &operation["requestBody"]["content"];
+            let media = content
+                .as_object()
+                .and_then(|c| c.values().next())
+                .cloned()
+                .unwrap_or(Value::Null);
+            let body_example = if !media["example"].is_null() {
+                Some(media["example"].clone())
+            } else if let Some(examples) = media["examples"].as_object() {
+                examples.values().next().map(|e| e["value"].clone())
+            } else if let Some(reference) = media["schema"]["$ref"].as_str() {
+                let name = reference.rsplit('/').next().unwrap();
+                Some(doc["components"]["schemas"][name]["example"].clone())
+            } else {
+                None
+            };
+            operations.push(Operation {
+                method: method.to_uppercase(),
+                path: path.clone(),
+                scopes,
+                parameters: operation["parameters"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default(),
+                body_example,
+            });
+        }
+    }
+    operations
+}
+
+/// The concrete path: path parameters from the ids created so far, else from their examples.
+fn concrete_path(operation: &Operation, created: &HashMap<String, String>) -> String {
+    let mut path = operation.path.clone();
+    for parameter in operation.parameters.iter().filter(|p| p["in"] == "path") {
+        let name = parameter["name"].as_str().unwrap();
+        let collection = operation.path.split("/{").next().unwrap_or_default();
+        let value = match created.get(collection) {
+            Some(id) if name == "id" => id.clone(),
+            _ => sample(parameter),
+        };
+        path = path.replace(&format!("{{{name}}}"), &value);
+    }
+    path
+}
+
+/// Creations first (their ids feed the rest), reads, changes, deletions last (dependents first).
+fn order(operation: &Operation) -> (u8, std::cmp::Reverse<String>) {
+    let rank = match operation.method.as_str() {
+        "POST" => 0,
+        "GET" => 1,
+        "PUT" => 2,
+        "PATCH" => 3,
+        _ => 4,
+    };
+    (rank, std::cmp::Reverse(operation.path.clone()))
+}
+
+#[actix_web::test]
+async fn every_operation_enforces_its_documented_security_and_works_with_its_examples() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let doc: Value = app.get("/openapi.json", None).await.json().await.unwrap();
+        let mut operations = operations(&doc);
+        assert!(operations.len() >= 20, "{} operations", operations.len());
+        operations.sort_by_key(order);
+        let mut created: HashMap<String, String> = HashMap::new();
+        for operation in &operations {
+            let method = reqwest::Method::from_bytes(operation.method.as_bytes()).unwrap();
+            let path = concrete_path(operation, &created);
+            let name = format!("{} {}", operation.method, operation.path);
+            let request = |token: Option<&str>| {
+                let mut request = app.client.request(method.clone(), app.url(&path));
+                if let Some(token) = token {
+                    request = request.bearer_auth(token);
+                }
+                if let Some(body) = &operation.body_example {
+                    request = request.json(body);
+                }
+                request
+            };
+            let Some(scopes) = &operation.scopes else {
+                let response = request(None).send().await.unwrap();
+                assert_eq!(response.status(), 200, "{name} is public");
+                continue;
+            };
+
+            let anonymous = request(None).send().await.unwrap();
+            assert!(
+                anonymous.headers().contains_key("www-authenticate"),
+                "{name}"
+            );
+            assert_problem(anonymous, 401).await;
+
+            let powerless = app.token(&[], &["CL", "CO"]);
+            assert_problem(request(Some(&powerless)).send().await.unwrap(), 403).await;
+
+            // With its scopes, its example body and every documented query parameter set to its
+            // example, the operation succeeds: the code accepts what the document promises.
+            let scopes: Vec<&str> = scopes.iter().map(String::as_str).collect();
+            let token = app.token(&scopes, &["CL", "CO"]);
+            let query: Vec<(String, String)> = operation
+                .parameters
+                .iter()
+                .filter(|p| p["in"] == "query")
+                .filter(|p| p["name"] != "cursor")
+                .map(|p| (p["name"].as_str().unwrap().to_owned(), sample(p)))
+                // A parameter with no documented value is left out rather than sent empty.
+                .filter(|(_, value)| !value.is_empty())
+                .collect();
+            let response = request(Some(&token)).query(&query).send().await.unwrap();
+            let status = response.status();
+            let text = response.text().await.unwrap();
+            assert!(
+                status.is_success(),
+                "{name} with {query:?}: {status} {text}"
+            );
+            if operation.method == "POST" {
+                let body: Value = serde_json::from_str(&text).unwrap();
+                created.insert(
+                    operation.path.clone(),
+                    body["id"].as_str().unwrap().to_owned(),
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn the_document_describes_every_operation_and_schema() {
+    let doc: Value = serde_json::from_str(&redes::openapi::document_json().unwrap()).unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    for operation in operations(&doc) {
+        let raw = &doc["paths"][&operation.path][operation.method.to_lowercase()];
+        assert!(
+            raw["summary"].is_string(),
+            "{} has no summary",
+            operation.path
+        );
+        assert!(
+            raw["description"].is_string(),
+            "{} has no description",
+            operation.path
+        );
+        let id = raw["operationId"].as_str().unwrap();
+        assert!(!id.is_empty());
+        for parameter in &operation.parameters {
+            assert!(
+                parameter["description"].is_string(),
+                "{} {}",
+                operation.path,
+                parameter["name"]
+            );
+        }
+        if operation.scopes.is_some() {
+            for status in ["401", "403", "503"] {
+                assert!(
+                    raw["responses"][status].is_object(),
+                    "{} lacks {status}",
+                    operation.path
+                );
+            }
+        }
+    }
+    for (name, schema) in doc["components"]["schemas"].as_object().unwrap() {
+        assert!(
+            schema["description"].is_string(),
+            "schema {name} has no description"
+        );
+        assert!(!schema["example"].is_null(), "schema {name} has no example");
+    }
+}
