@@ -203,14 +203,16 @@ impl QueryReader<'_> {
             .integer("limit", 1, MAX_LIMIT)
             .unwrap_or(pagination::DEFAULT_LIMIT);
         // An empty cursor is the first page.
-        let after = self.text("cursor", pagination::MAX_CURSOR_LEN).and_then(|cursor| {
-            let decoded = pagination::decode_cursor(&cursor);
-            if decoded.is_none() {
-                self.issues
-                    .push(Issue::query("cursor", IssueKind::InvalidCursor));
-            }
-            decoded
-        });
+        let after = self
+            .text("cursor", pagination::MAX_CURSOR_LEN)
+            .and_then(|cursor| {
+                let decoded = pagination::decode_cursor(&cursor);
+                if decoded.is_none() {
+                    self.issues
+                        .push(Issue::query("cursor", IssueKind::InvalidCursor));
+                }
+                decoded
+            });
         PageRequest { limit, after }
     }
 

@@ -216,6 +216,27 @@ fn the_document_describes_every_operation_and_schema() {
                 parameter["name"]
             );
         }
+        // Request bodies are closed: a property a client may not set is refused, not ignored.
+        let bodies = raw["requestBody"]["content"]
+            .as_object()
+            .into_iter()
+            .flatten();
+        for (media_type, content) in bodies {
+            let reference = content["schema"]["$ref"].as_str().unwrap_or_else(|| {
+                panic!(
+                    "{} {} {media_type}: not a named schema",
+                    operation.method, operation.path
+                )
+            });
+            let name = reference.trim_start_matches("#/components/schemas/");
+            assert_eq!(
+                doc["components"]["schemas"][name]["additionalProperties"],
+                Value::Bool(false),
+                "the body of {} {} ({name}) is open",
+                operation.method,
+                operation.path
+            );
+        }
         if operation.scopes.is_some() {
             for status in ["401", "403", "503"] {
                 assert!(
