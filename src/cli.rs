@@ -37,7 +37,9 @@ Settings (environment variables; all optional in development):
   REDES_SHUTDOWN_DRAIN        on SIGTERM, serve this long with readiness 503 first [default: 0s]
   REDES_CORS_ORIGINS          * or a comma-separated list of origins [default: none]
   REDES_LOG                   log filter, RUST_LOG syntax [default: info]
-  REDES_LOG_FORMAT            auto | json | pretty [default: auto: JSON unless a terminal]";
+  REDES_LOG_FORMAT            auto | json | pretty [default: auto: JSON unless a terminal]
+  REDES_DEMO_DATA             load the demo networks at start: true | false
+                              [default: true in development, false in production]";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -59,6 +61,10 @@ enum Command {
     /// Apply pending migrations and load the territory catalogue, then exit.
     #[command(after_long_help = SETTINGS_HELP)]
     Migrate,
+    /// Apply migrations and load the demo networks of the source documents (what is not loaded
+    /// yet: loading twice changes nothing), then exit.
+    #[command(name = "seed-demo", after_long_help = SETTINGS_HELP)]
+    SeedDemo,
     /// Mint a token signed with the configured HS256 secret (the generated one in development)
     /// and print it alone on stdout.
     #[command(after_long_help = SETTINGS_HELP)]
@@ -120,6 +126,10 @@ pub fn main() -> ExitCode {
             telemetry::init(&settings.log_filter, settings.log_format);
             migrate(&settings)
         }
+        Command::SeedDemo => {
+            telemetry::init(&settings.log_filter, settings.log_format);
+            seed_demo(&settings)
+        }
         Command::Token(args) => token(&settings, args),
         Command::Openapi => ExitCode::SUCCESS,
     }
@@ -149,13 +159,48 @@ fn migrate(settings: &Settings) -> ExitCode {
     let result = Catalogue::embedded()
         .map_err(anyhow::Error::from)
         .and_then(|catalogue| {
+            let catalogue = std::sync::Arc::new(catalogue);
             Db::new(&settings.database).prepare_now(&|conn: &mut crate::db::DbConnection| {
-                prepare_database(conn, &catalogue)
+                prepare_database(conn, &catalogue, false)
             })
         });
     match result {
         Ok(()) => {
             eprintln!("redes: {} is migrated and loaded", settings.database.url);
+            ExitCode::SUCCESS
+        }
+        Err(error) => fail(&format!("{error:#}")),
+    }
+}
+
+fn seed_demo(settings: &Settings) -> ExitCode {
+    let result = Catalogue::embedded()
+        .map_err(anyhow::Error::from)
+        .and_then(|catalogue| {
+            let catalogue = std::sync::Arc::new(catalogue);
+            let db = Db::new(&settings.database);
+            db.prepare_now(&|conn: &mut crate::db::DbConnection| {
+                prepare_database(conn, &catalogue, false)
+            })?;
+            let outcome = std::cell::Cell::new(None);
+            db.prepare_now(&|conn: &mut crate::db::DbConnection| {
+                outcome.set(Some(crate::demo::load(conn, &catalogue)?));
+                Ok(())
+            })?;
+            outcome
+                .into_inner()
+                .ok_or_else(|| anyhow::anyhow!("the demo data was not loaded"))
+        });
+    match result {
+        Ok(outcome) => {
+            eprintln!(
+                "redes: demo data in {}: {} organisations, {} schools, {} networks, {} memberships added",
+                settings.database.url,
+                outcome.organizations,
+                outcome.schools,
+                outcome.networks,
+                outcome.members
+            );
             ExitCode::SUCCESS
         }
         Err(error) => fail(&format!("{error:#}")),

@@ -171,6 +171,8 @@ pub struct Settings {
     pub http: HttpSettings,
     pub log_filter: String,
     pub log_format: LogFormat,
+    /// Load the demo networks of `demo/networks.json` at start (what is not loaded yet).
+    pub demo_data: bool,
 }
 
 /// Settings that could not be read, all of them at once.
@@ -276,6 +278,17 @@ impl Settings {
                 CorsOrigins::List(origins)
             }
         };
+        let demo_data = match var("REDES_DEMO_DATA").as_deref().map(str::trim) {
+            None => environment == Environment::Development,
+            Some("true") => true,
+            Some("false") => false,
+            Some(other) => {
+                problems.push(format!(
+                    "REDES_DEMO_DATA: `{other}` is neither true nor false"
+                ));
+                false
+            }
+        };
         let log_format = match var("REDES_LOG_FORMAT").as_deref().map(str::trim) {
             None | Some("auto") => LogFormat::Auto,
             Some("json") => LogFormat::Json,
@@ -319,6 +332,7 @@ impl Settings {
                 .or_else(|| var("RUST_LOG"))
                 .unwrap_or_else(|| "info".into()),
             log_format,
+            demo_data,
         };
         if problems.is_empty() {
             Ok(settings)
@@ -332,6 +346,8 @@ impl Settings {
         let mut settings = Settings::from_lookup(|_| None)?;
         settings.data_dir = data_dir.to_path_buf();
         settings.database.url = database;
+        // Tests and tools start from an empty database; they load the demo data on purpose.
+        settings.demo_data = false;
         Ok(settings)
     }
 }

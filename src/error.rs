@@ -136,6 +136,16 @@ pub enum IssueKind {
     ForeignTerritory,
     /// A field that cannot change once the resource exists.
     Immutable,
+    /// A date that must come after another field's (`left_on` after `joined_on`).
+    NotAfter {
+        field: &'static str,
+    },
+    /// A period that overlaps another period of the same member in the same role.
+    Overlap,
+    /// Exactly one of several fields must be given.
+    OneOf {
+        fields: &'static [&'static str],
+    },
 }
 
 impl IssueKind {
@@ -174,6 +184,9 @@ impl IssueKind {
             IssueKind::Taken => "taken",
             IssueKind::ForeignTerritory => "foreign_territory",
             IssueKind::Immutable => "immutable",
+            IssueKind::NotAfter { .. } => "not_after",
+            IssueKind::Overlap => "overlap",
+            IssueKind::OneOf { .. } => "one_of",
         }
     }
 
@@ -293,6 +306,18 @@ impl IssueKind {
                 "Este campo no puede cambiar una vez creado el recurso.".into(),
                 "This field cannot change once the resource exists.".into(),
             ),
+            IssueKind::NotAfter { field } => lang.pick(
+                format!("Debe ser posterior a `{field}`."),
+                format!("Must come after `{field}`."),
+            ),
+            IssueKind::Overlap => lang.pick(
+                "El período se superpone con otro del mismo integrante en el mismo rol.".into(),
+                "The period overlaps another of the same member in the same role.".into(),
+            ),
+            IssueKind::OneOf { fields } => lang.pick(
+                format!("Indique exactamente uno de: {}.", fields.join(", ")),
+                format!("Give exactly one of: {}.", fields.join(", ")),
+            ),
         }
     }
 }
@@ -303,6 +328,8 @@ pub enum Resource {
     Territory,
     Organization,
     School,
+    Network,
+    Member,
 }
 
 impl Resource {
@@ -311,6 +338,8 @@ impl Resource {
             Resource::Territory => lang.pick("el territorio", "territory"),
             Resource::Organization => lang.pick("la organización", "organisation"),
             Resource::School => lang.pick("el establecimiento", "school"),
+            Resource::Network => lang.pick("la red", "network"),
+            Resource::Member => lang.pick("el integrante", "member"),
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod configuration;
 pub mod contract;
 pub mod db;
+pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod etag;

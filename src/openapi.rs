@@ -27,6 +27,11 @@ use crate::error::{Problem, ProblemIssue};
         (name = "schools", description = "Schools (establecimientos educacionales): Chile's \
             RBD, dependency and levels; Colombia's DANE code, sector and sedes. Scoped to the \
             caller's territories; scopes `schools:read`, `schools:write`."),
+        (name = "networks", description = "Networks of schools (Chile's Redes de Mejoramiento \
+            Escolar, professional learning communities, cohorts of Colombian Secretarías) and \
+            their dated members. A network is visible where its territory or one of its member \
+            schools is; it is changed only where its own territory is. Scopes `networks:read`, \
+            `networks:write`."),
         (name = "changes", description = "The change journal of every write, in commit order, \
             for integrators to sync from; scope `changes:read`."),
         (name = "operations", description = "Health and metrics for operators; no token."),
@@ -170,6 +175,32 @@ fn refine(doc: &mut Value) {
     }
     schemas["SedeInput"]["properties"]["dane_code"]["pattern"] = json!("^[0-9]{12}$");
 
+    // Networks: closed bodies, text without NUL, bounded list items.
+    let plain_text = json!("^[^\\u0000]*$");
+    let list_item = json!({"type": "string", "maxLength": 2000, "pattern": plain_text});
+    for name in ["NetworkInput", "NetworkPatch"] {
+        let schema = &mut schemas[name];
+        schema["additionalProperties"] = json!(false);
+        let properties = &mut schema["properties"];
+        properties["name"]["pattern"] = json!(NAME_PATTERN);
+        properties["territory"]["pattern"] = json!(any_territory);
+        for field in ["principles_and_needs", "objective", "idea_fuerza"] {
+            properties[field]["pattern"] = plain_text.clone();
+        }
+        for field in ["mobilisation", "collaboration", "learnings", "challenges"] {
+            properties[field]["items"] = list_item.clone();
+        }
+    }
+    let work_plan = &mut schemas["WorkPlan"];
+    work_plan["additionalProperties"] = json!(false);
+    work_plan["properties"]["hilo_conductor"]["pattern"] = plain_text.clone();
+    for field in ["objectives", "topics"] {
+        work_plan["properties"][field]["items"] = list_item.clone();
+    }
+    for name in ["MemberInput", "MemberPatch"] {
+        schemas[name]["additionalProperties"] = json!(false);
+    }
+
     // A field that must be absent (or null) in this case.
     let absent = json!({"type": "null"});
     let when = |property: &str, values: &[&str], then: Value| {
@@ -208,7 +239,8 @@ fn refine(doc: &mut Value) {
                 "particular",
                 "administracion_delegada",
                 "deprov",
-                "ministry"
+                "ministry",
+                "centre"
             ],
             json!({"properties": {"etc_code": absent, "secretaria_level": absent}})
         ),
@@ -228,9 +260,8 @@ fn refine(doc: &mut Value) {
             "country",
             &["CL"],
             json!({
-                "required": ["rbd", "dependency"],
+                "required": ["dependency"],
                 "properties": {
-                    "rbd": {"type": "integer"},
                     "dependency": {"not": {"type": "null"}},
                     "territory": {"pattern": comuna},
                     "dane_code": absent, "sector": absent, "secretaria_id": absent, "sedes": absent,
@@ -254,8 +285,10 @@ fn refine(doc: &mut Value) {
     ]);
 }
 
-/// OpenAPI links from each `POST` that creates a resource to the operations on it, by the id in
-/// the response, so that clients (and stateful fuzzers) can follow them.
+/// OpenAPI links from each `POST` that creates a resource to the operations on it (the path
+/// one `{parameter}` below the collection), so that clients (and stateful fuzzers) can follow
+/// them: the new resource's id from the response, the collection's own path parameters (a
+/// network's id for its members) from the request.
 fn add_links(doc: &mut Value) {
     let Some(paths) = doc["paths"].as_object() else {
         return;
@@ -265,15 +298,29 @@ fn add_links(doc: &mut Value) {
         if item["post"]["responses"]["201"].is_null() {
             continue;
         }
+        let prefix = format!("{path}/{{");
+        let Some((member, member_item)) = paths.iter().find(|(candidate, _)| {
+            candidate.starts_with(&prefix) && !candidate[prefix.len()..].contains('/')
+        }) else {
+            continue;
+        };
+        let own_parameters = path_parameters(path);
+        let Some(new_id) = path_parameters(member).pop() else {
+            continue;
+        };
+        let mut parameters = serde_json::Map::new();
+        for name in &own_parameters {
+            parameters.insert(name.clone(), json!(format!("$request.path.{name}")));
+        }
+        parameters.insert(new_id, json!("$response.body#/id"));
         let mut found = serde_json::Map::new();
-        let member = format!("{path}/{{id}}");
-        for (method, operation) in item_operations(&paths[&member]) {
+        for (method, operation) in item_operations(member_item) {
             if let Some(id) = operation["operationId"].as_str() {
                 found.insert(
                     id.to_owned(),
                     json!({
                         "operationId": id,
-                        "parameters": {"id": "$response.body#/id"},
+                        "parameters": parameters,
                         "description": format!("{} the created resource.", method.to_uppercase()),
                     }),
                 );
@@ -287,6 +334,14 @@ fn add_links(doc: &mut Value) {
     for (path, found) in links {
         doc["paths"][&path]["post"]["responses"]["201"]["links"] = Value::Object(found);
     }
+}
+
+/// The names of a path's `{parameters}`, in order.
+fn path_parameters(path: &str) -> Vec<String> {
+    path.split('/')
+        .filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
+        .map(str::to_owned)
+        .collect()
 }
 
 fn item_operations(item: &Value) -> Vec<(&String, &Value)> {

@@ -280,6 +280,21 @@ impl QueryReader<'_> {
         }
     }
 
+    /// A calendar date, `YYYY-MM-DD`.
+    pub fn date(&mut self, name: &str) -> Option<chrono::NaiveDate> {
+        let value = self.single(name)?;
+        match parse_date(value) {
+            Some(date) => Some(date),
+            None => {
+                self.issues.push(Issue::query(
+                    name,
+                    IssueKind::format("una fecha AAAA-MM-DD", "a date YYYY-MM-DD"),
+                ));
+                None
+            }
+        }
+    }
+
     /// Fails with every issue found, including parameters the operation does not take.
     pub fn finish(mut self) -> Result<(), ApiError> {
         let mut unknown: Vec<&str> = Vec::new();
@@ -308,6 +323,20 @@ impl QueryReader<'_> {
             Err(ApiError::InvalidParameters(self.issues))
         }
     }
+}
+
+/// A calendar date written exactly `YYYY-MM-DD` (what the API documents and stores).
+pub fn parse_date(value: &str) -> Option<chrono::NaiveDate> {
+    let bytes = value.as_bytes();
+    let shaped = bytes.len() == 10
+        && bytes.iter().enumerate().all(|(i, b)| match i {
+            4 | 7 => *b == b'-',
+            _ => b.is_ascii_digit(),
+        });
+    if !shaped {
+        return None;
+    }
+    chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d").ok()
 }
 
 #[cfg(test)]

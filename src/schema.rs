@@ -101,10 +101,65 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::{Uuid, UtcTimestamp};
+
+    /// Networks of schools: RME, professional learning communities, cohorts of Secretarías.
+    networks (id) {
+        id -> Uuid,
+        name -> Text,
+        search_name -> Text,
+        kind -> Text,
+        country -> Text,
+        territory_id -> Uuid,
+        territory_path -> Text,
+        responsible_id -> Nullable<Uuid>,
+        founded_year -> Nullable<Integer>,
+        status -> Text,
+        status_since -> Nullable<Text>,
+        principles_and_needs -> Nullable<Text>,
+        objective -> Nullable<Text>,
+        idea_fuerza -> Nullable<Text>,
+        mobilisation -> Text,
+        collaboration -> Text,
+        learnings -> Text,
+        challenges -> Text,
+        work_plans -> Text,
+        version -> BigInt,
+        created_at -> UtcTimestamp,
+        updated_at -> UtcTimestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::{Uuid, UtcTimestamp};
+
+    /// Dated memberships of schools and organisations in networks.
+    network_members (id) {
+        id -> Uuid,
+        network_id -> Uuid,
+        school_id -> Nullable<Uuid>,
+        organization_id -> Nullable<Uuid>,
+        role -> Text,
+        joined_on -> Nullable<Text>,
+        left_on -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> UtcTimestamp,
+        updated_at -> UtcTimestamp,
+    }
+}
+
+diesel::joinable!(network_members -> networks (network_id));
+diesel::joinable!(network_members -> schools (school_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     territories,
     reference_data,
     organizations,
     schools,
-    change_journal
+    change_journal,
+    networks,
+    network_members
 );

@@ -78,7 +78,8 @@ impl Application {
 
         let db = Db::new(&settings.database);
         let prepare_catalogue = Arc::clone(&catalogue);
-        db.prepare_in_background(move |conn| prepare_database(conn, &prepare_catalogue))
+        let demo = settings.demo_data;
+        db.prepare_in_background(move |conn| prepare_database(conn, &prepare_catalogue, demo))
             .context("cannot start the database preparation thread")?;
 
         let listener = TcpListener::bind(&settings.http.bind)
@@ -170,8 +171,13 @@ async fn stop_signal() -> std::io::Result<()> {
     }
 }
 
-/// Applies migrations and loads the territory catalogue.
-pub fn prepare_database(conn: &mut DbConnection, catalogue: &Catalogue) -> anyhow::Result<()> {
+/// Applies migrations, loads the territory catalogue and, with `demo`, the demo data that is
+/// not loaded yet. Demo data that does not load is logged, not fatal: the service still serves.
+pub fn prepare_database(
+    conn: &mut DbConnection,
+    catalogue: &Arc<Catalogue>,
+    demo: bool,
+) -> anyhow::Result<()> {
     let applied = migrations::run_pending(conn).map_err(|e| anyhow::anyhow!(e))?;
     if !applied.is_empty() {
         tracing::info!(migrations = ?applied, "migrations applied");
@@ -180,6 +186,19 @@ pub fn prepare_database(conn: &mut DbConnection, catalogue: &Catalogue) -> anyho
         SyncOutcome::Unchanged => {}
         SyncOutcome::Loaded { inserted, updated } => {
             tracing::info!(inserted, updated, "territory catalogue loaded");
+        }
+    }
+    if demo {
+        match crate::demo::load(conn, catalogue) {
+            Ok(outcome) if outcome.is_empty() => {}
+            Ok(outcome) => tracing::info!(
+                organizations = outcome.organizations,
+                schools = outcome.schools,
+                networks = outcome.networks,
+                members = outcome.members,
+                "demo data loaded (REDES_DEMO_DATA=false to start without it)"
+            ),
+            Err(error) => tracing::error!(error = format!("{error:#}"), "demo data not loaded"),
         }
     }
     Ok(())

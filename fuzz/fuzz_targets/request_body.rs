@@ -4,6 +4,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use redes::contract::contract;
+use redes::routes::networks::{MemberInput, NetworkInput};
 use redes::routes::organizations::OrganizationInput;
 use redes::routes::schools::SchoolInput;
 
@@ -15,15 +16,27 @@ fuzz_target!(|bytes: &[u8]| {
         return;
     };
     for operation in ["create_school", "replace_school"] {
-        if contract.issues(operation, &body).map(|i| i.is_empty()) == Ok(true) {
+        if matches!(contract.issues(operation, &body), Ok(issues) if issues.is_empty()) {
             assert!(serde_json::from_value::<SchoolInput>(body.clone()).is_ok(), "{body}");
         }
     }
     for operation in ["create_organization", "replace_organization"] {
-        if contract.issues(operation, &body).map(|i| i.is_empty()) == Ok(true) {
+        if matches!(contract.issues(operation, &body), Ok(issues) if issues.is_empty()) {
             assert!(serde_json::from_value::<OrganizationInput>(body.clone()).is_ok(), "{body}");
         }
     }
+    for operation in ["create_network", "replace_network"] {
+        if matches!(contract.issues(operation, &body), Ok(issues) if issues.is_empty()) {
+            assert!(serde_json::from_value::<NetworkInput>(body.clone()).is_ok(), "{body}");
+        }
+    }
+    for operation in ["create_network_member", "replace_network_member"] {
+        if matches!(contract.issues(operation, &body), Ok(issues) if issues.is_empty()) {
+            assert!(serde_json::from_value::<MemberInput>(body.clone()).is_ok(), "{body}");
+        }
+    }
+    let _ = contract.issues("update_network", &body);
+    let _ = contract.issues("update_network_member", &body);
     let _ = contract.issues("update_school", &body);
     let _ = contract.issues("update_organization", &body);
 });

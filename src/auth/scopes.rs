@@ -34,6 +34,10 @@ scopes! {
     SchoolsRead => "schools:read";
     /// Create, change and delete schools in the caller's territories.
     SchoolsWrite => "schools:write";
+    /// Read networks visible in the caller's territories, with their members.
+    NetworksRead => "networks:read";
+    /// Create, change and delete networks in the caller's territories, and their members.
+    NetworksWrite => "networks:write";
     /// Read the change journal of the caller's territories.
     ChangesRead => "changes:read";
 }

@@ -247,7 +247,7 @@ impl Tx<'_> {
 /// Begins a write transaction (`BEGIN IMMEDIATE` on SQLite, so that the writer lock is taken at
 /// once and waited for, rather than failing on a later upgrade), runs the work, appends its
 /// changes to the journal as the last statement, and commits; rolls back on any error.
-fn in_write_transaction<T, F>(conn: &mut DbConnection, work: F) -> Result<T, ApiError>
+pub fn in_write_transaction<T, F>(conn: &mut DbConnection, work: F) -> Result<T, ApiError>
 where
     F: FnOnce(&mut Tx<'_>) -> Result<T, ApiError>,
 {

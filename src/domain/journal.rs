@@ -6,6 +6,8 @@ named_enum! {
     pub enum ResourceType {
         Organization => "organization",
         School => "school",
+        Network => "network",
+        NetworkMember => "network_member",
     }
 }
 

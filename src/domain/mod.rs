@@ -54,6 +54,7 @@ macro_rules! named_enum {
 
 #[cfg(test)]
 mod tests {
+    use super::network::{MemberRole, NetworkKind, NetworkStatus};
     use super::organization::{OrganizationKind, SecretariaLevel};
     use super::school::{Dependency, SchoolStatus, Sector, TeachingLevel, Zone};
 
@@ -79,11 +80,15 @@ mod tests {
         assert_eq!(wire_names(SchoolStatus::ALL), SchoolStatus::NAMES);
         assert_eq!(wire_names(Sector::ALL), Sector::NAMES);
         assert_eq!(wire_names(Zone::ALL), Zone::NAMES);
+        assert_eq!(wire_names(NetworkKind::ALL), NetworkKind::NAMES);
+        assert_eq!(wire_names(NetworkStatus::ALL), NetworkStatus::NAMES);
+        assert_eq!(wire_names(MemberRole::ALL), MemberRole::NAMES);
     }
 }
 
 pub mod codes;
 pub mod journal;
+pub mod network;
 pub mod organization;
 pub mod school;
 pub mod territory;

@@ -9,7 +9,8 @@ named_enum! {
     /// `corporacion_municipal`, `slep` (Servicio Local de Educación Pública), `particular`,
     /// `administracion_delegada`. Also in Chile: `deprov` (Departamento Provincial de Educación,
     /// Mineduc's supervision). In Colombia: `secretaria` (Secretaría de Educación of a certified
-    /// territorial entity, ETC). Either country: `ministry` (Mineduc, MEN).
+    /// territorial entity, ETC). Either country: `ministry` (Mineduc, MEN) and `centre` (a
+    /// leadership or support centre such as C Líder, in any territory).
     #[schema(example = "daem")]
     pub enum OrganizationKind {
         Daem => "daem",
@@ -20,6 +21,7 @@ named_enum! {
         Deprov => "deprov",
         Secretaria => "secretaria",
         Ministry => "ministry",
+        Centre => "centre",
     }
 }
 
@@ -40,7 +42,7 @@ impl OrganizationKind {
     pub fn country(self) -> Option<Country> {
         match self {
             OrganizationKind::Secretaria => Some(Country::Co),
-            OrganizationKind::Ministry => None,
+            OrganizationKind::Ministry | OrganizationKind::Centre => None,
             _ => Some(Country::Cl),
         }
     }
@@ -67,6 +69,7 @@ impl OrganizationKind {
             | OrganizationKind::AdministracionDelegada
             | OrganizationKind::Deprov => &[L::Region, L::Provincia, L::Comuna],
             OrganizationKind::Ministry => &[L::Country],
+            OrganizationKind::Centre => &L::ALL,
             OrganizationKind::Secretaria => match secretaria {
                 Some(SecretariaLevel::Departamental) => &[L::Departamento],
                 Some(SecretariaLevel::Distrital | SecretariaLevel::Municipal) => &[L::Municipio],

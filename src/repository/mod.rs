@@ -2,6 +2,7 @@
 //! `QueryResult`; lookups return `Option` rather than turning a database error into "not found".
 
 pub mod changes;
+pub mod networks;
 pub mod organizations;
 pub mod schools;
 pub mod scoped;

@@ -156,6 +156,38 @@ pub fn taken(error: diesel::result::Error, fields: &[&str]) -> ApiError {
     ApiError::from(error)
 }
 
+/// A JSON number that is a whole number in `i32`, as JSON Schema counts integers: `2015` and
+/// `2015.0` alike (the contract accepts both, so the handler must read both).
+fn whole_i32(number: &serde_json::Number) -> Option<i32> {
+    number
+        .as_i64()
+        .or_else(|| {
+            number
+                .as_f64()
+                .filter(|f| f.fract() == 0.0 && f.abs() < 1e15)
+                .map(|f| f as i64)
+        })
+        .and_then(|n| i32::try_from(n).ok())
+}
+
+/// Deserializes an `i32` written as a JSON integer or an integral float.
+pub fn whole_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<i32, D::Error> {
+    let number = <serde_json::Number as serde::Deserialize>::deserialize(deserializer)?;
+    whole_i32(&number).ok_or_else(|| serde::de::Error::custom("not a whole number"))
+}
+
+/// Like [`whole_number`], for an optional field.
+pub fn optional_whole_number<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<i32>, D::Error> {
+    match <Option<serde_json::Number> as serde::Deserialize>::deserialize(deserializer)? {
+        None => Ok(None),
+        Some(number) => whole_i32(&number)
+            .map(Some)
+            .ok_or_else(|| serde::de::Error::custom("not a whole number")),
+    }
+}
+
 /// A JSON response with the resource's ETag.
 pub fn with_etag<T: Serialize>(
     mut response: actix_web::HttpResponseBuilder,

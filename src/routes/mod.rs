@@ -3,6 +3,7 @@
 pub mod changes;
 pub mod common;
 pub mod health;
+pub mod networks;
 pub mod organizations;
 pub mod schools;
 pub mod territories;
@@ -39,6 +40,19 @@ fn api_v1(cfg: &mut ServiceConfig) {
         .service(schools::replace_school)
         .service(schools::update_school)
         .service(schools::delete_school)
+        .service(networks::list_school_networks)
+        .service(networks::list_networks)
+        .service(networks::create_network)
+        .service(networks::get_network)
+        .service(networks::replace_network)
+        .service(networks::update_network)
+        .service(networks::delete_network)
+        .service(networks::list_network_members)
+        .service(networks::create_network_member)
+        .service(networks::get_network_member)
+        .service(networks::replace_network_member)
+        .service(networks::update_network_member)
+        .service(networks::delete_network_member)
         .service(changes::list_changes);
 }
 

@@ -124,14 +124,14 @@ pub struct OrganizationPatch {
 }
 
 /// What validating a body needs.
-struct Context {
-    catalogue: Arc<Catalogue>,
-    scope: TerritoryScope,
+pub(crate) struct Context {
+    pub catalogue: Arc<Catalogue>,
+    pub scope: TerritoryScope,
 }
 
 /// The rules of an organisation no schema can state: its territory exists at the kind's
 /// levels and in the caller's territories.
-fn validate(input: OrganizationInput, ctx: &Context) -> ApiResult<OrganizationData> {
+pub(crate) fn validate(input: OrganizationInput, ctx: &Context) -> ApiResult<OrganizationData> {
     let mut v = Validator::new();
     let kind = input.kind;
     let territory = body_territory(
@@ -628,7 +628,7 @@ pub async fn update_organization(
 
 /// Delete an organisation.
 ///
-/// Refused with 409 while schools refer to it. With `If-Match`, answers 412 if it changed
+/// Refused with 409 while schools or networks refer to it. With `If-Match`, answers 412 if it changed
 /// since. The deletion appears in the change feed.
 #[utoipa::path(
     tag = "organizations",
@@ -658,7 +658,9 @@ pub async fn delete_organization(
     let scope = TerritoryScope::of(&auth.principal);
     db.write(move |tx| {
         let current = current(tx.conn(), id, &scope, &preconditions)?;
-        if schools::refers_to_organization(tx.conn(), id)? {
+        if schools::refers_to_organization(tx.conn(), id)?
+            || crate::repository::networks::refers_to_organization(tx.conn(), id)?
+        {
             return Err(ApiError::InUse);
         }
         match repo::delete(tx, &current)? {

@@ -110,8 +110,9 @@ pub struct School {
 
 /// The body of `POST` and `PUT /api/v1/schools`.
 ///
-/// Chile: `rbd` and `dependency` are required; `dane_code`, `sector`, `secretaria_id` and
-/// `sedes` must be absent or null. Colombia: `dane_code` and `sector` are required; `rbd`,
+/// Chile: `dependency` is required, and `rbd` whenever it is known (a school named in a
+/// network's roster may not have it yet); `dane_code`, `sector`, `secretaria_id` and `sedes`
+/// must be absent or null. Colombia: `dane_code` and `sector` are required; `rbd`,
 /// `rbd_dv`, `dependency`, `levels` and `sostenedor_id` must be absent or null. The country
 /// cannot change once the school exists.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -232,15 +233,19 @@ pub struct SchoolPatch {
     sedes: Option<Vec<SedeInput>>,
 }
 
-struct Context {
-    catalogue: Arc<Catalogue>,
-    scope: TerritoryScope,
+pub(crate) struct Context {
+    pub catalogue: Arc<Catalogue>,
+    pub scope: TerritoryScope,
 }
 
 /// The rules of a school no schema can state: its territory exists, at the country's level
 /// and in the caller's territories; the organisations it refers to exist, may be referred to
 /// by the caller and have the right kind.
-fn validate(input: SchoolInput, ctx: &Context, conn: &mut DbConnection) -> ApiResult<SchoolData> {
+pub(crate) fn validate(
+    input: SchoolInput,
+    ctx: &Context,
+    conn: &mut DbConnection,
+) -> ApiResult<SchoolData> {
     let mut v = Validator::new();
     let country = input.country;
     let level = match country {
@@ -266,20 +271,25 @@ fn validate(input: SchoolInput, ctx: &Context, conn: &mut DbConnection) -> ApiRe
     };
     match country {
         Country::Cl => {
+            // Optional: a roster taken from a document may name a school before its RBD is
+            // known. The schema bounds it, so the conversions cannot fail.
             let rbd = input
                 .rbd
                 .and_then(|n| u32::try_from(n).ok())
                 .filter(|n| (1..=MAX_RBD).contains(n));
-            let Some(rbd) = rbd else {
-                // The schema requires an RBD in range for Chile; this guards the conversion.
+            if input.rbd.is_some() && rbd.is_none() {
                 return Err(ApiError::internal(anyhow::anyhow!("unchecked RBD")));
-            };
-            data.rbd = i32::try_from(rbd).ok();
-            let dv = input.rbd_dv.as_deref().and_then(parse_check_digit);
-            data.rbd_dv = Some(
-                dv.unwrap_or_else(|| mod11_check_digit(u64::from(rbd)))
-                    .to_string(),
-            );
+            }
+            if let Some(rbd) = rbd {
+                data.rbd = i32::try_from(rbd).ok();
+                let dv = input.rbd_dv.as_deref().and_then(parse_check_digit);
+                data.rbd_dv = Some(
+                    dv.unwrap_or_else(|| mod11_check_digit(u64::from(rbd)))
+                        .to_string(),
+                );
+            } else if input.rbd_dv.is_some() {
+                v.issue("/rbd_dv", IssueKind::NotApplicable);
+            }
             data.dependency = input.dependency.map(|d| d.as_str().to_owned());
             let levels = input.levels.unwrap_or_default();
             data.levels = TeachingLevel::ALL
@@ -1000,7 +1010,8 @@ pub async fn update_school(
 
 /// Delete a school.
 ///
-/// With `If-Match`, answers 412 if it changed since. The deletion appears in the change feed
+/// Refused with 409 while it has memberships in networks (end them with `left_on` instead:
+/// the history stays). With `If-Match`, answers 412 if it changed since. The deletion appears in the change feed
 /// as a tombstone.
 #[utoipa::path(
     tag = "schools",
@@ -1030,6 +1041,9 @@ pub async fn delete_school(
     let scope = TerritoryScope::of(&auth.principal);
     db.write(move |tx| {
         let current = current(tx.conn(), id, &scope, &preconditions)?;
+        if crate::repository::networks::refers_to_school(tx.conn(), id)? {
+            return Err(ApiError::InUse);
+        }
         match repo::delete(tx, &current)? {
             UpdateOutcome::Done(()) => Ok(()),
             UpdateOutcome::Concurrent => Err(ApiError::ConcurrentChange),

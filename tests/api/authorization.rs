@@ -7,7 +7,9 @@ use std::collections::HashMap;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{ALL_SCOPES, TestApp, assert_problem, backends};
+use crate::helpers::{
+    ALL_SCOPES, TestApp, assert_problem, backends, concrete_body, dependency_rank, fill_path,
+};
 
 /// The first documented example of an operation's JSON body.
 fn body_example(doc: &Value, operation: &Value) -> Option<Value> {
@@ -53,23 +55,28 @@ async fn no_operation_lets_one_region_touch_anothers_objects() {
         let stranger = app.token(ALL_SCOPES, &["CL-13"]);
         let operations = operations(&doc);
 
-        // The owner creates one object with every creating operation's example.
-        let mut created: HashMap<String, Value> = HashMap::new();
-        for (method, path, operation) in &operations {
-            if method == "POST" {
-                let body = body_example(&doc, operation).expect("POST has an example");
-                created.insert(path.clone(), app.create(path, &owner, &body).await);
-            }
+        // The owner creates one object with every creating operation's example, what others
+        // refer to first; nested collections under the objects created before them.
+        let mut creations: Vec<&(String, String, Value)> =
+            operations.iter().filter(|(m, _, _)| m == "POST").collect();
+        creations.sort_by_key(|(_, path, _)| dependency_rank(path));
+        let mut ids: HashMap<String, String> = HashMap::new();
+        let mut created: Vec<String> = Vec::new();
+        for (_, path, operation) in creations {
+            let body = body_example(&doc, operation).expect("POST has an example");
+            let collection = fill_path(path, &ids).expect("the parent was created");
+            let object = app
+                .create(&collection, &owner, &concrete_body(&body, &ids))
+                .await;
+            let id = object["id"].as_str().unwrap().to_owned();
+            created.push(format!("{collection}/{id}"));
+            ids.insert(path.clone(), id);
         }
-        assert!(created.len() >= 2, "{created:?}");
-        let ids: Vec<String> = created
-            .values()
-            .map(|o| o["id"].as_str().unwrap().to_owned())
-            .collect();
+        assert!(created.len() >= 4, "{created:?}");
 
         for (method, path, operation) in &operations {
             let name = format!("{method} {path}");
-            let body = body_example(&doc, operation);
+            let body = body_example(&doc, operation).map(|b| concrete_body(&b, &ids));
             let verb = Method::from_bytes(method.as_bytes()).unwrap();
             if !path.contains('{') {
                 if method == "GET" {
@@ -80,7 +87,7 @@ async fn no_operation_lets_one_region_touch_anothers_objects() {
                         .text()
                         .await
                         .unwrap();
-                    for id in &ids {
+                    for id in ids.values() {
                         assert!(!text.contains(id.as_str()), "{name} leaks {id}: {text}");
                     }
                 } else {
@@ -90,24 +97,17 @@ async fn no_operation_lets_one_region_touch_anothers_objects() {
                 }
                 continue;
             }
-            let collection = path
-                .split("/{")
-                .next()
-                .unwrap()
-                .trim_end_matches("/by-code");
-            let target = created
-                .get(collection)
-                .unwrap_or_else(|| panic!("{name}: nothing created at {collection}"));
-            let concrete = if path.ends_with("/{id}") {
-                path.replace("{id}", target["id"].as_str().unwrap())
-            } else if path.ends_with("/by-code/{code}") {
-                path.replace("{code}", &target["rbd"].to_string())
+            let concrete = if path.ends_with("/by-code/{code}") {
+                let school = app
+                    .read(
+                        &format!("/api/v1/schools/{}", ids["/api/v1/schools"]),
+                        &owner,
+                    )
+                    .await;
+                path.replace("{code}", &school["rbd"].to_string())
             } else {
-                panic!("{name}: a path parameter this test does not know; teach it");
-            };
-            let body = match method.as_str() {
-                "PATCH" => Some(json!({"name": "Tomado"})),
-                _ => body,
+                fill_path(path, &ids)
+                    .unwrap_or_else(|| panic!("{name}: a path parameter this test does not know"))
             };
             let response = app
                 .send(verb, &concrete, &stranger, body.as_ref(), &[])
@@ -116,14 +116,8 @@ async fn no_operation_lets_one_region_touch_anothers_objects() {
         }
 
         // Nothing the stranger tried changed anything: every object is still at version 1.
-        for object in created.values() {
-            let id = object["id"].as_str().unwrap();
-            let path = if object.get("kind").is_some() {
-                format!("/api/v1/organizations/{id}")
-            } else {
-                format!("/api/v1/schools/{id}")
-            };
-            let response = app.get(&path, Some(&owner)).await;
+        for path in &created {
+            let response = app.get(path, Some(&owner)).await;
             assert_eq!(response.status(), 200, "{path}");
             assert_eq!(response.headers()["etag"], "\"1\"", "{path}");
         }

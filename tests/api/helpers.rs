@@ -1,6 +1,7 @@
 //! Spawning the real application on a fresh database per test, on SQLite and, when
 //! `REDES_TEST_DATABASE_URL` is set, on PostgreSQL.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -490,4 +491,47 @@ pub fn through_proxy(database: &TestDatabase, proxy: &DbProxy) -> String {
     url.set_host(Some("127.0.0.1")).expect("host");
     url.set_port(Some(proxy.port)).expect("port");
     url.to_string()
+}
+
+/// The example body with its references to other resources pointed at the ones created.
+pub fn concrete_body(body: &Value, created: &HashMap<String, String>) -> Value {
+    let mut body = body.clone();
+    for (field, collection) in [
+        ("school_id", "/api/v1/schools"),
+        ("organization_id", "/api/v1/organizations"),
+        ("responsible_id", "/api/v1/organizations"),
+    ] {
+        if let (Some(value), Some(id)) = (body.get_mut(field), created.get(collection))
+            && !value.is_null()
+        {
+            *value = Value::String(id.clone());
+        }
+    }
+    body
+}
+
+/// Resources in the order they may be created: what refers to others after them.
+pub fn dependency_rank(path: &str) -> u8 {
+    let depth = u8::try_from(path.matches('{').count()).unwrap();
+    if path.starts_with("/api/v1/networks") {
+        2 + depth
+    } else if path.starts_with("/api/v1/schools") {
+        1
+    } else {
+        0
+    }
+}
+
+/// A path template with each `{parameter}` replaced by the id created at the collection it
+/// follows (`ids` by the template of the creating POST); `None` if one was not created.
+pub fn fill_path(template: &str, ids: &HashMap<String, String>) -> Option<String> {
+    let mut path = template.to_owned();
+    for segment in template.split('/') {
+        if let Some(name) = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            let collection = template.split(&format!("/{segment}")).next()?;
+            path = path.replace(segment, ids.get(collection)?);
+            let _ = name;
+        }
+    }
+    Some(path)
 }

@@ -12,6 +12,7 @@ mod cli;
 mod errors;
 mod health;
 mod helpers;
+mod networks;
 mod openapi;
 mod organizations;
 mod schools;

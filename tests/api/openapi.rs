@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use crate::helpers::{TestApp, assert_problem, backends};
+use crate::helpers::{TestApp, assert_problem, backends, concrete_body, dependency_rank};
 
 #[test]
 fn the_committed_openapi_document_matches_the_code() {
@@ -92,31 +92,39 @@ fn operations(doc: &Value) -> Vec<Operation> {
     operations
 }
 
-/// The concrete path: path parameters from the ids created so far, else from their examples.
+/// The concrete path: each path parameter from the object created at the collection the
+/// parameter follows (`{member_id}` of `/networks/{id}/members/{member_id}` from the POST to
+/// `/networks/{id}/members`), else from its example.
 fn concrete_path(operation: &Operation, created: &HashMap<String, String>) -> String {
     let mut path = operation.path.clone();
     for parameter in operation.parameters.iter().filter(|p| p["in"] == "path") {
         let name = parameter["name"].as_str().unwrap();
-        let collection = operation.path.split("/{").next().unwrap_or_default();
+        let placeholder = format!("/{{{name}}}");
+        let collection = operation
+            .path
+            .split(&placeholder)
+            .next()
+            .unwrap_or_default();
         let value = match created.get(collection) {
-            Some(id) if name == "id" => id.clone(),
-            _ => sample(parameter),
+            Some(id) => id.clone(),
+            None => sample(parameter),
         };
         path = path.replace(&format!("{{{name}}}"), &value);
     }
     path
 }
 
-/// Creations first (their ids feed the rest), reads, changes, deletions last (dependents first).
-fn order(operation: &Operation) -> (u8, std::cmp::Reverse<String>) {
-    let rank = match operation.method.as_str() {
-        "POST" => 0,
-        "GET" => 1,
-        "PUT" => 2,
-        "PATCH" => 3,
-        _ => 4,
-    };
-    (rank, std::cmp::Reverse(operation.path.clone()))
+/// Creations first (their ids feed the rest, what others refer to first), reads, changes,
+/// deletions last (what refers to others first).
+fn order(operation: &Operation) -> (u8, i8, String) {
+    let rank = i8::try_from(dependency_rank(&operation.path)).unwrap();
+    match operation.method.as_str() {
+        "POST" => (0, rank, operation.path.clone()),
+        "GET" => (1, 0, operation.path.clone()),
+        "PUT" => (2, 0, operation.path.clone()),
+        "PATCH" => (3, 0, operation.path.clone()),
+        _ => (4, -rank, operation.path.clone()),
+    }
 }
 
 #[actix_web::test]
@@ -138,7 +146,7 @@ async fn every_operation_enforces_its_documented_security_and_works_with_its_exa
                     request = request.bearer_auth(token);
                 }
                 if let Some(body) = &operation.body_example {
-                    request = request.json(body);
+                    request = request.json(&concrete_body(body, &created));
                 }
                 request
             };
