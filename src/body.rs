@@ -26,8 +26,11 @@ impl Validator {
         !self.issues.is_empty()
     }
 
-    /// Fails with every issue collected: 403 if one names a territory outside the caller's,
-    /// 404 if all name resources that do not exist, 422 otherwise.
+    /// Fails with every issue collected: 403 if one names a territory outside the caller's;
+    /// 409 `dangling-reference` if every issue is a reference to something that does not
+    /// exist (or that the caller cannot see), like a foreign key the current state cannot
+    /// satisfy (the mirror of `in-use`); 422 otherwise. Not 404: that would say the resource
+    /// addressed is missing, when it is a value in the body that refers to nothing.
     pub fn finish(self) -> Result<(), ApiError> {
         let issues = self.issues;
         if issues.is_empty() {
@@ -40,7 +43,7 @@ impl Validator {
                 IssueKind::UnknownTerritory | IssueKind::UnknownReference
             )
         }) {
-            Err(ApiError::UnknownReference(issues))
+            Err(ApiError::DanglingReference(issues))
         } else {
             Err(ApiError::Validation(issues))
         }
@@ -72,13 +75,13 @@ mod tests {
                 .map_err(|e| actix_web::ResponseError::status_code(&e).as_u16())
         };
         assert_eq!(status(vec![]), Ok(()));
-        assert_eq!(status(vec![IssueKind::UnknownTerritory]), Err(404));
+        assert_eq!(status(vec![IssueKind::UnknownTerritory]), Err(409));
         assert_eq!(
             status(vec![
                 IssueKind::UnknownReference,
                 IssueKind::UnknownTerritory
             ]),
-            Err(404)
+            Err(409)
         );
         assert_eq!(
             status(vec![IssueKind::UnknownReference, IssueKind::Duplicate]),

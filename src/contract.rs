@@ -205,6 +205,8 @@ fn issue_kind(kind: &ValidationErrorKind) -> IssueKind {
         K::Format { format } => IssueKind::format(format.clone(), format.clone()),
         // A field that must be absent (or null) for this resource's country or kind.
         K::FalseSchema => IssueKind::NotApplicable,
+        // A key of a map that does not have the required form (a work plan's year).
+        K::PropertyNames { error } => issue_kind(error.kind()),
         _ => expected(
             "un valor conforme al esquema documentado".into(),
             "a value that conforms to the documented schema".into(),
@@ -234,6 +236,11 @@ fn describe_pattern(pattern: &str) -> IssueKind {
         IssueKind::format("un dígito o K", "a digit or K")
     } else if pattern == "^[0-9]{1,8}$" {
         IssueKind::format("de 1 a 8 dígitos", "1 to 8 digits")
+    } else if pattern == crate::openapi::YEAR_PATTERN {
+        IssueKind::format(
+            "un año entre 1900 y 2100 como clave",
+            "a year between 1900 and 2100 as the key",
+        )
     } else {
         IssueKind::format(
             format!("el patrón {pattern}"),

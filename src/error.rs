@@ -367,8 +367,10 @@ pub enum ApiError {
     ForeignTerritory(Vec<Issue>),
     #[error("a unique value is taken: {0:?}")]
     Taken(Vec<Issue>),
-    #[error("the body names resources that do not exist: {0:?}")]
+    #[error("the query names resources that do not exist: {0:?}")]
     UnknownReference(Vec<Issue>),
+    #[error("the body refers to resources that do not exist: {0:?}")]
+    DanglingReference(Vec<Issue>),
     #[error("the request conflicts with the resource's current state: {0:?}")]
     StateConflict(Vec<Issue>),
     #[error("the resource is referenced by others")]
@@ -513,6 +515,23 @@ impl ApiError {
                         .into(),
                     "The request names resources that do not exist or that you cannot see \
                      (see `errors`)."
+                        .into(),
+                ),
+            )
+            .with_issues(issues.clone()),
+            ApiError::DanglingReference(issues) => Described::new(
+                StatusCode::CONFLICT,
+                "dangling-reference",
+                (
+                    "Referencia a un recurso inexistente",
+                    "Reference to a missing resource",
+                ),
+                (
+                    "El cuerpo se refiere a recursos que no existen o que usted no puede ver \
+                     (vea `errors`): créelos primero o corrija sus ids."
+                        .into(),
+                    "The body refers to resources that do not exist or that you cannot see \
+                     (see `errors`): create them first or correct their ids."
                         .into(),
                 ),
             )

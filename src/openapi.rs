@@ -109,6 +109,9 @@ pub fn document_json() -> Result<String, serde_json::Error> {
 /// cannot be stored in PostgreSQL text).
 pub const NAME_PATTERN: &str = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$";
 
+/// A year from 1900 to 2100, as a map key (work plans).
+pub const YEAR_PATTERN: &str = "^(19[0-9]{2}|20[0-9]{2}|2100)$";
+
 /// Adds to the document the constraints Redes enforces that utoipa's attributes cannot express:
 /// the forms of territory references, codes and names; which fields each country or kind of
 /// resource takes; closed request bodies. Request bodies are validated against exactly this
@@ -191,6 +194,11 @@ fn refine(doc: &mut Value) {
             properties[field]["items"] = list_item.clone();
         }
     }
+    for name in ["NetworkInput", "NetworkPatch", "Network"] {
+        let plans = &mut schemas[name]["properties"]["work_plans"];
+        plans["propertyNames"] = json!({"pattern": YEAR_PATTERN});
+        plans["maxProperties"] = json!(50);
+    }
     let work_plan = &mut schemas["WorkPlan"];
     work_plan["additionalProperties"] = json!(false);
     work_plan["properties"]["hilo_conductor"]["pattern"] = plain_text.clone();
@@ -200,6 +208,15 @@ fn refine(doc: &mut Value) {
     for name in ["MemberInput", "MemberPatch"] {
         schemas[name]["additionalProperties"] = json!(false);
     }
+    // Exactly one member: a school, or else an organisation.
+    schemas["MemberInput"]["allOf"] = json!([{
+        "if": {"properties": {"school_id": {"type": "string"}}, "required": ["school_id"]},
+        "then": {"properties": {"organization_id": {"type": "null"}}},
+        "else": {
+            "required": ["organization_id"],
+            "properties": {"organization_id": {"type": "string"}},
+        },
+    }]);
 
     // A field that must be absent (or null) in this case.
     let absent = json!({"type": "null"});
@@ -256,6 +273,11 @@ fn refine(doc: &mut Value) {
         ),
     ]);
     schemas["SchoolInput"]["allOf"] = json!([
+        // A check digit without its RBD means nothing.
+        {
+            "if": {"properties": {"rbd_dv": {"type": "string"}}, "required": ["rbd_dv"]},
+            "then": {"required": ["rbd"], "properties": {"rbd": {"type": "integer"}}},
+        },
         when(
             "country",
             &["CL"],
@@ -409,8 +431,10 @@ pub mod responses {
         #[expect(dead_code, reason = "only the type matters, for the schema")] Problem,
     );
 
-    /// A unique value is taken (`errors` points at it, code `taken`), the resource is still
-    /// referenced (`in-use`), or another request changed it at the same moment.
+    /// A unique value is taken (`errors` points at it, code `taken`), the body refers to a
+    /// resource that does not exist or that the caller cannot see (`dangling-reference`), the
+    /// resource is still referenced (`in-use`), or another request changed it at the same
+    /// moment.
     #[derive(ToResponse)]
     #[response(content_type = "application/problem+json")]
     pub struct Conflict(
@@ -446,8 +470,7 @@ pub mod responses {
         #[expect(dead_code, reason = "only the type matters, for the schema")] Problem,
     );
 
-    /// The body names a territory or an organisation that does not exist, or one the caller
-    /// cannot see (`errors` points at each).
+    /// A query filter names a territory that does not exist (`errors` points at each).
     #[derive(ToResponse)]
     #[response(content_type = "application/problem+json")]
     pub struct UnknownReference(

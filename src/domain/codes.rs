@@ -59,7 +59,7 @@ impl RbdInput {
 }
 
 /// The documented form of a RUT: `69.190.700-7` or `69190700-7`.
-pub const RUT_PATTERN: &str = "^[0-9]{1,2}(\\.?[0-9]{3}){2}-[0-9Kk]$";
+pub const RUT_PATTERN: &str = "^[1-9][0-9]?(\\.?[0-9]{3}){2}-[0-9Kk]$";
 
 /// A Chilean RUT (*Rol Único Tributario*), e.g. of a sostenedor: `69.190.700-7`, `69190700-7`.
 /// Like an RBD, a RUT whose check digit does not match its number is kept and reported as a
@@ -90,7 +90,8 @@ impl Rut {
             }
             _ => return None,
         };
-        if !digits.bytes().all(|b| b.is_ascii_digit()) {
+        // No leading zero: `0566050-1` would print as `566050-1`, which is not a RUT's form.
+        if !digits.bytes().all(|b| b.is_ascii_digit()) || digits.starts_with('0') {
             return None;
         }
         Some(Rut {
@@ -219,6 +220,8 @@ mod tests {
             "690709000-7",
             "69070900-77",
             "69,070,900-7",
+            "0566050-1",
+            "05.660.501-1",
         ] {
             assert_eq!(
                 pattern.is_valid(&serde_json::json!(sample)),

@@ -538,13 +538,8 @@ pub fn list_members(
         Some("organization") => query = query.filter(m::organization_id.is_not_null()),
         _ => {}
     }
-    if let Some(after) = filter
-        .page
-        .after
-        .as_deref()
-        .and_then(|c| Uuid::try_parse(c).ok())
-    {
-        query = query.filter(m::id.gt(DbUuid(after)));
+    if let Some(after) = filter.page.after.as_deref().and_then(NameCursor::decode) {
+        query = query.filter(m::id.gt(DbUuid(after.id)));
     }
     query.load(conn)
 }

@@ -1,6 +1,6 @@
 //! `/api/v1/networks`: networks of schools and their dated members.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use actix_web::{HttpResponse, delete, get, patch, post, put, web};
@@ -33,20 +33,15 @@ use crate::routes::common::{
     body_territory, check_patch, checked, created, in_state, merged, not_modified, with_etag,
 };
 
-/// A network's plan for one year.
+/// A network's plan for one year (the year is its key in `work_plans`).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({
-    "year": 2017,
     "objectives": ["Articular el PEI, el PME y los planes normativos"],
     "topics": ["Análisis de los sellos del PEI", "Fases del PME"],
     "hilo_conductor": "La articulación pedagógica de los instrumentos de gestión"
 }))]
 pub struct WorkPlan {
-    /// The year it plans, 1900-2100; one plan per year.
-    #[schema(minimum = 1900, maximum = 2100)]
-    #[serde(deserialize_with = "crate::routes::common::whole_number")]
-    pub year: i32,
     /// What the network means to achieve that year.
     #[serde(default)]
     #[schema(max_items = 50)]
@@ -82,7 +77,8 @@ pub struct WorkPlan {
     "learnings": ["La red es un espacio de aprendizaje entre pares."],
     "idea_fuerza": "Aprender juntos para mejorar.",
     "challenges": ["Sostener el trabajo en el tiempo."],
-    "work_plans": [],
+    "work_plans": {"2017": {"objectives": ["Articular el PEI, el PME y los planes normativos"],
+        "topics": ["Sellos del PEI"], "hilo_conductor": null}},
     "created_at": "2026-11-23T19:23:00.123456Z",
     "updated_at": "2026-11-23T19:23:00.123456Z"
 }))]
@@ -119,8 +115,8 @@ pub struct Network {
     pub idea_fuerza: Option<String>,
     /// Its challenges ahead.
     pub challenges: Vec<String>,
-    /// Its yearly work plans, by year.
-    pub work_plans: Vec<WorkPlan>,
+    /// Its yearly work plans, keyed by year (`"2017"`), in order.
+    pub work_plans: BTreeMap<i32, WorkPlan>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -189,10 +185,9 @@ pub struct NetworkInput {
     #[serde(default)]
     #[schema(max_items = 50)]
     pub challenges: Option<Vec<String>>,
-    /// Up to 50 yearly plans, one per year.
+    /// Yearly plans keyed by year (`"2017"`, 1900-2100), up to 50.
     #[serde(default)]
-    #[schema(max_items = 50)]
-    pub work_plans: Option<Vec<WorkPlan>>,
+    pub work_plans: Option<BTreeMap<i32, WorkPlan>>,
 }
 
 /// The body of `PATCH /api/v1/networks/{id}`: a JSON merge patch of the network's fields
@@ -227,8 +222,7 @@ pub struct NetworkPatch {
     idea_fuerza: Option<String>,
     #[schema(max_items = 50)]
     challenges: Option<Vec<String>>,
-    #[schema(max_items = 50)]
-    work_plans: Option<Vec<WorkPlan>>,
+    work_plans: Option<BTreeMap<i32, WorkPlan>>,
 }
 
 /// What validating a body needs.
@@ -252,7 +246,7 @@ fn text_list(values: Option<Vec<String>>) -> ApiResult<String> {
 }
 
 /// The rules of a network no schema can state: its territory exists and is the caller's, the
-/// responsible organisation exists and may be referred to, one work plan per year.
+/// responsible organisation exists and may be referred to.
 pub fn validate(
     input: NetworkInput,
     ctx: &Context,
@@ -273,25 +267,19 @@ pub fn validate(
     {
         v.issue("/responsible_id", IssueKind::UnknownReference);
     }
-    let mut plans = input.work_plans.unwrap_or_default();
-    plans.sort_by_key(|plan| plan.year);
-    for (index, pair) in plans.windows(2).enumerate() {
-        if pair[0].year == pair[1].year {
-            v.issue(
-                format!("/work_plans/{}/year", index + 1),
-                IssueKind::Duplicate,
-            );
-        }
-    }
     v.finish()?;
     let territory = territory.ok_or_else(|| ApiError::internal(anyhow::anyhow!("no territory")))?;
-    let plans: Vec<WorkPlan> = plans
+    let plans: BTreeMap<i32, WorkPlan> = input
+        .work_plans
+        .unwrap_or_default()
         .into_iter()
-        .map(|plan| WorkPlan {
-            year: plan.year,
-            objectives: plan.objectives.iter().map(|o| text(o)).collect(),
-            topics: plan.topics.iter().map(|t| text(t)).collect(),
-            hilo_conductor: optional_text(plan.hilo_conductor.as_deref()),
+        .map(|(year, plan)| {
+            let plan = WorkPlan {
+                objectives: plan.objectives.iter().map(|o| text(o)).collect(),
+                topics: plan.topics.iter().map(|t| text(t)).collect(),
+                hilo_conductor: optional_text(plan.hilo_conductor.as_deref()),
+            };
+            (year, plan)
         })
         .collect();
     Ok(NetworkData {
@@ -507,7 +495,7 @@ pub async fn list_networks(
         (status = 400, response = responses::MalformedBody),
         (status = 401, response = responses::Unauthorized),
         (status = 403, response = responses::ForbiddenTerritory),
-        (status = 404, response = responses::UnknownReference),
+        (status = 409, response = responses::Conflict),
         (status = 413, response = responses::PayloadTooLarge),
         (status = 415, response = responses::UnsupportedMediaType),
         (status = 422, response = responses::UnprocessableEntity),
@@ -1078,11 +1066,13 @@ pub async fn list_network_members(
             .map(|k| k.as_str().to_owned()),
         page: reader.page(),
     };
+    // Cursors have the form of the name-ordered lists' (an empty name), so that any list's
+    // cursor reads here too; member lists page by id alone.
     if filter
         .page
         .after
         .as_deref()
-        .is_some_and(|c| Uuid::try_parse(c).is_err())
+        .is_some_and(|c| NameCursor::decode(c).is_none())
     {
         reader.issue("cursor", IssueKind::InvalidCursor);
     }
@@ -1099,7 +1089,7 @@ pub async fn list_network_members(
             Ok((rows, names))
         })
         .await?;
-    let (rows, next) = into_page(rows, &page, |row| row.id.0.to_string());
+    let (rows, next) = into_page(rows, &page, |row| NameCursor::encode("", row.id.0));
     Ok(web::Json(MemberPage {
         items: rows
             .into_iter()
@@ -1125,7 +1115,7 @@ pub async fn list_network_members(
         (status = 400, response = responses::MalformedBody),
         (status = 401, response = responses::Unauthorized),
         (status = 403, response = responses::ForbiddenTerritory),
-        (status = 404, response = responses::UnknownReference),
+        (status = 404, response = responses::NotFound),
         (status = 409, response = responses::Conflict),
         (status = 413, response = responses::PayloadTooLarge),
         (status = 415, response = responses::UnsupportedMediaType),

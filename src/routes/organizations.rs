@@ -359,7 +359,6 @@ pub async fn list_organizations(
         (status = 400, response = responses::MalformedBody),
         (status = 401, response = responses::Unauthorized),
         (status = 403, response = responses::ForbiddenTerritory),
-        (status = 404, response = responses::UnknownReference),
         (status = 409, response = responses::Conflict),
         (status = 413, response = responses::PayloadTooLarge),
         (status = 415, response = responses::UnsupportedMediaType),

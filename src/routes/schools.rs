@@ -277,6 +277,7 @@ pub(crate) fn validate(
                 .rbd
                 .and_then(|n| u32::try_from(n).ok())
                 .filter(|n| (1..=MAX_RBD).contains(n));
+            // The schema also requires `rbd` whenever `rbd_dv` is given.
             if input.rbd.is_some() && rbd.is_none() {
                 return Err(ApiError::internal(anyhow::anyhow!("unchecked RBD")));
             }
@@ -287,8 +288,6 @@ pub(crate) fn validate(
                     dv.unwrap_or_else(|| mod11_check_digit(u64::from(rbd)))
                         .to_string(),
                 );
-            } else if input.rbd_dv.is_some() {
-                v.issue("/rbd_dv", IssueKind::NotApplicable);
             }
             data.dependency = input.dependency.map(|d| d.as_str().to_owned());
             let levels = input.levels.unwrap_or_default();
@@ -685,7 +684,6 @@ pub async fn list_schools(
         (status = 400, response = responses::MalformedBody),
         (status = 401, response = responses::Unauthorized),
         (status = 403, response = responses::ForbiddenTerritory),
-        (status = 404, response = responses::UnknownReference),
         (status = 409, response = responses::Conflict),
         (status = 413, response = responses::PayloadTooLarge),
         (status = 415, response = responses::UnsupportedMediaType),

@@ -52,11 +52,11 @@ async fn a_network_is_created_read_changed_and_deleted_with_its_members() {
             "founded_year": 2015.0,
             "objective": "Fortalecer las prácticas pedagógicas",
             "mobilisation": ["Comparten prácticas", "  "],
-            "work_plans": [
-                {"year": 2017, "objectives": ["Articular PEI y PME"], "topics": [],
-                 "hilo_conductor": "La articulación"},
-                {"year": 2016, "objectives": [], "topics": ["Sellos del PEI"]},
-            ],
+            "work_plans": {
+                "2017": {"objectives": ["Articular PEI y PME"], "topics": [],
+                         "hilo_conductor": "La articulación"},
+                "2016": {"objectives": [], "topics": ["Sellos del PEI"]},
+            },
         });
         let response = app.post("/api/v1/networks", &token, &body).await;
         assert_eq!(response.status(), 201);
@@ -70,25 +70,31 @@ async fn a_network_is_created_read_changed_and_deleted_with_its_members() {
         assert_eq!(network["founded_year"], 2015);
         // Blank list items are dropped; work plans come back by year.
         assert_eq!(network["mobilisation"], json!(["Comparten prácticas"]));
-        assert_eq!(network["work_plans"][0]["year"], 2016);
         assert_eq!(
-            network["work_plans"][1]["hilo_conductor"],
+            network["work_plans"]["2016"]["topics"],
+            json!(["Sellos del PEI"])
+        );
+        assert_eq!(
+            network["work_plans"]["2017"]["hilo_conductor"],
             "La articulación"
         );
         assert_eq!(app.read(&location, &token).await, network);
 
-        // Two plans for one year, an unknown organisation: every problem at once.
+        // A plan for a year out of range, a name missing: every problem at once.
         let mut bad = body.clone();
-        bad["work_plans"] = json!([{"year": 2016}, {"year": 2016}]);
-        bad["responsible_id"] = json!("00000000-0000-4000-8000-000000000000");
+        bad["work_plans"] = json!({"1850": {}});
+        bad.as_object_mut().unwrap().remove("name");
         let problem = assert_problem(app.post("/api/v1/networks", &token, &bad).await, 422).await;
         assert_eq!(
             issues(&problem),
-            vec![
-                "/responsible_id unknown_reference",
-                "/work_plans/1/year duplicate"
-            ]
+            vec!["/name required", "/work_plans invalid_format"]
         );
+        // A responsible organisation that does not exist: the reference dangles.
+        let mut dangling = body.clone();
+        dangling["responsible_id"] = json!("00000000-0000-4000-8000-000000000000");
+        let problem =
+            assert_problem(app.post("/api/v1/networks", &token, &dangling).await, 409).await;
+        assert_eq!(issues(&problem), vec!["/responsible_id unknown_reference"]);
 
         // PATCH merges; lists are replaced whole.
         let patched = app
@@ -297,17 +303,29 @@ async fn members_are_dated_and_listed_on_a_date() {
             vec!["Escuela Armando Coipue"]
         );
 
-        // Bad memberships: every problem at once.
-        let bad = app
+        // Bad memberships: one member only, a period that ends after it starts.
+        let both = app
             .post(
                 &members,
                 &token,
-                &json!({"school_id": id(&liceo), "organization_id": id(&daem),
-                        "role": "host", "joined_on": "2016-01-01", "left_on": "2015-01-01"}),
+                &json!({"school_id": id(&liceo), "organization_id": id(&daem), "role": "host"}),
             )
             .await;
-        let problem = assert_problem(bad, 422).await;
-        assert_eq!(issues(&problem), vec![" one_of", "/left_on not_after"]);
+        let problem = assert_problem(both, 422).await;
+        assert_eq!(issues(&problem), vec!["/organization_id not_applicable"]);
+        let none = app.post(&members, &token, &json!({"role": "host"})).await;
+        let problem = assert_problem(none, 422).await;
+        assert_eq!(issues(&problem), vec!["/organization_id required"]);
+        let backwards = app
+            .post(
+                &members,
+                &token,
+                &json!({"school_id": id(&liceo), "role": "host",
+                        "joined_on": "2016-01-01", "left_on": "2016-01-01"}),
+            )
+            .await;
+        let problem = assert_problem(backwards, 422).await;
+        assert_eq!(issues(&problem), vec!["/left_on not_after"]);
         let bad = app
             .post(
                 &members,
@@ -323,7 +341,9 @@ async fn members_are_dated_and_listed_on_a_date() {
                 &json!({"school_id": "00000000-0000-4000-8000-000000000000", "role": "host"}),
             )
             .await;
-        assert_problem(unknown, 404).await;
+        let problem = assert_problem(unknown, 409).await;
+        assert_eq!(problem["type"], "urn:redes:problem:dangling-reference");
+        assert_eq!(issues(&problem), vec!["/school_id unknown_reference"]);
         let bad_date = app
             .get(&format!("{members}?on=2016-6-1"), Some(&token))
             .await;

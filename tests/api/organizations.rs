@@ -136,7 +136,7 @@ async fn every_problem_of_a_body_is_reported_with_its_pointer() {
             ),
             (
                 json!({"name": "DAEM", "kind": "daem", "territory": "CL-99999"}),
-                404,
+                409,
                 vec!["/territory unknown_territory"],
             ),
             (

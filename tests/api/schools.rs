@@ -190,8 +190,8 @@ async fn a_colombian_school_has_its_dane_code_sector_and_sedes() {
                         "secretaria_id": "00000000-0000-0000-0000-000000000000"}),
             )
             .await;
-        let problem = assert_problem(response, 404).await;
-        assert_eq!(problem["type"], "urn:redes:problem:unknown-reference");
+        let problem = assert_problem(response, 409).await;
+        assert_eq!(problem["type"], "urn:redes:problem:dangling-reference");
         assert_eq!(issues(&problem), vec!["/secretaria_id unknown_reference"]);
     }
 }
@@ -375,17 +375,17 @@ async fn references_must_be_visible_organizations_of_the_right_kind() {
         .await;
 
         // A malformed or wrong-kind reference is invalid (422); one that names nothing the
-        // caller may name is not found (404), whether it exists elsewhere or not at all.
+        // caller may name dangles (409), whether it exists elsewhere or not at all.
         for (reference, status, code) in [
             (deprov["id"].clone(), 422, "/sostenedor_id wrong_kind"),
             (
                 elsewhere["id"].clone(),
-                404,
+                409,
                 "/sostenedor_id unknown_reference",
             ),
             (
                 json!("8f14e45f-ceea-467f-a0e0-e1b3a1b1b1b1"),
-                404,
+                409,
                 "/sostenedor_id unknown_reference",
             ),
             (json!("not-a-uuid"), 422, "/sostenedor_id invalid_format"),
@@ -498,5 +498,38 @@ async fn etags_make_reads_cheap_and_writes_safe() {
             )
             .await;
         assert_eq!(delete.status(), 204);
+    }
+}
+
+#[actix_web::test]
+async fn a_chilean_school_may_wait_for_its_rbd_but_not_its_check_digit_alone() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let token = app.token(ALL_SCOPES, &["CL-09"]);
+        let mut body = json!({"name": "Escuela Rural El Lliuco", "country": "CL",
+                              "territory": "CL-09105", "dependency": "municipal_daem"});
+        let school = app.create("/api/v1/schools", &token, &body).await;
+        assert_eq!(school["rbd"], Value::Null);
+        assert_eq!(school["rbd_dv"], Value::Null);
+
+        body["rbd_dv"] = json!("9");
+        let response = app.post("/api/v1/schools", &token, &body).await;
+        let problem = assert_problem(response, 422).await;
+        assert_eq!(issues(&problem), vec!["/rbd required"]);
+
+        // The RBD arrives later; its check digit is computed.
+        let path = format!("/api/v1/schools/{}", school["id"].as_str().unwrap());
+        let patched = app
+            .send(
+                Method::PATCH,
+                &path,
+                &token,
+                Some(&json!({"rbd": 5575})),
+                &[],
+            )
+            .await;
+        assert_eq!(patched.status(), 200);
+        let patched: Value = patched.json().await.unwrap();
+        assert_eq!(patched["rbd_dv"], "1");
     }
 }
