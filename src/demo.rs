@@ -10,13 +10,16 @@ use uuid::Uuid;
 
 use crate::auth::TerritoryScope;
 use crate::catalog::Catalogue;
-use crate::db::{DbConnection, Tx, in_write_transaction};
+use diesel::prelude::*;
+
+use crate::db::{DbConnection, DbTime, Tx, in_write_transaction};
 use crate::error::ApiError;
 use crate::repository::{networks, organizations, schools};
 use crate::routes::common::checked;
 use crate::routes::networks::{MemberInput, NetworkInput};
 use crate::routes::organizations::OrganizationInput;
 use crate::routes::schools::SchoolInput;
+use crate::schema::reference_data;
 
 /// The demo data, embedded.
 pub const DEMO_JSON: &str = include_str!("../demo/networks.json");
@@ -134,7 +137,11 @@ pub fn school_id(reference: &str) -> Uuid {
     demo_id("school", reference)
 }
 
-/// Loads whatever of the demo data is not in the database yet, in one transaction.
+/// The `reference_data` row that says the demo data was loaded once.
+const DEMO_NAME: &str = "demo-networks";
+
+/// Loads whatever of the demo data is not in the database yet, in one transaction, and notes
+/// that it was loaded (`redes seed-demo`: deleted demo records come back).
 pub fn load(conn: &mut DbConnection, catalogue: &Arc<Catalogue>) -> anyhow::Result<DemoOutcome> {
     let file: DemoFile = serde_json::from_str(DEMO_JSON)?;
     let everywhere = TerritoryScope::from_paths(
@@ -143,8 +150,54 @@ pub fn load(conn: &mut DbConnection, catalogue: &Arc<Catalogue>) -> anyhow::Resu
             .filter_map(|key| catalogue.resolve_str(key))
             .map(|entry| entry.path.clone()),
     );
-    in_write_transaction(conn, |tx| load_file(tx, &file, catalogue, &everywhere))
-        .map_err(|error| anyhow::anyhow!("the demo data does not load: {}", describe(&error)))
+    in_write_transaction(conn, |tx| {
+        let outcome = load_file(tx, &file, catalogue, &everywhere)?;
+        mark_loaded(tx, &file)?;
+        Ok(outcome)
+    })
+    .map_err(|error| anyhow::anyhow!("the demo data does not load: {}", describe(&error)))
+}
+
+/// Loads the demo data unless it was loaded before (at start: what a user deleted from the
+/// demo stays deleted). `None` when it was.
+pub fn load_once(
+    conn: &mut DbConnection,
+    catalogue: &Arc<Catalogue>,
+) -> anyhow::Result<Option<DemoOutcome>> {
+    let loaded: Option<String> = reference_data::table
+        .filter(reference_data::name.eq(DEMO_NAME))
+        .select(reference_data::name)
+        .first(conn)
+        .optional()?;
+    match loaded {
+        Some(_) => Ok(None),
+        None => load(conn, catalogue).map(Some),
+    }
+}
+
+fn mark_loaded(tx: &mut Tx<'_>, file: &DemoFile) -> Result<(), ApiError> {
+    let records = file.organizations.len()
+        + file.schools.len()
+        + file.networks.len()
+        + file.networks.iter().map(|n| n.members.len()).sum::<usize>();
+    diesel::delete(reference_data::table.filter(reference_data::name.eq(DEMO_NAME)))
+        .execute(tx.conn())?;
+    diesel::insert_into(reference_data::table)
+        .values((
+            reference_data::name.eq(DEMO_NAME),
+            reference_data::checksum.eq(format!("{:016x}", fnv1a(DEMO_JSON.as_bytes()))),
+            reference_data::row_count.eq(i32::try_from(records).unwrap_or(i32::MAX)),
+            reference_data::loaded_at.eq(DbTime::now()),
+        ))
+        .execute(tx.conn())?;
+    Ok(())
+}
+
+/// A fingerprint of the demo file, to tell versions apart in `reference_data`.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }
 
 /// The error with its causes: an internal error's message is in its source.

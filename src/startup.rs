@@ -171,8 +171,9 @@ async fn stop_signal() -> std::io::Result<()> {
     }
 }
 
-/// Applies migrations, loads the territory catalogue and, with `demo`, the demo data that is
-/// not loaded yet. Demo data that does not load is logged, not fatal: the service still serves.
+/// Applies migrations, loads the territory catalogue and, with `demo`, the demo data if it was
+/// never loaded (what a user deletes from it stays deleted; `redes seed-demo` restores it).
+/// Demo data that does not load is logged, not fatal: the service still serves.
 pub fn prepare_database(
     conn: &mut DbConnection,
     catalogue: &Arc<Catalogue>,
@@ -189,9 +190,10 @@ pub fn prepare_database(
         }
     }
     if demo {
-        match crate::demo::load(conn, catalogue) {
-            Ok(outcome) if outcome.is_empty() => {}
-            Ok(outcome) => tracing::info!(
+        match crate::demo::load_once(conn, catalogue) {
+            Ok(None) => {}
+            Ok(Some(outcome)) if outcome.is_empty() => {}
+            Ok(Some(outcome)) => tracing::info!(
                 organizations = outcome.organizations,
                 schools = outcome.schools,
                 networks = outcome.networks,

@@ -546,5 +546,36 @@ async fn the_demo_networks_of_the_sources_are_loaded_once() {
             // The demo load is logged in the same way on both; one run is enough here.
             assert!(stderr.contains("demo data in sqlite://"), "{stderr}");
         }
+
+        // What a user deletes from the demo stays deleted when the service starts again…
+        let path = format!("/api/v1/networks/{}", id(&freire[0]));
+        let deleted = app.send(Method::DELETE, &path, &token, None, &[]).await;
+        assert_eq!(deleted.status(), 204);
+        let again = TestApp::spawn_with(
+            backend,
+            Options {
+                database_url: Some(database_url(&app)),
+                customise: Some(Box::new(|settings| settings.demo_data = true)),
+                ..Options::default()
+            },
+        )
+        .await;
+        assert_problem(again.get(&path, Some(&token)).await, 404).await;
+        // …until `redes seed-demo` restores it, with its members.
+        let output = Command::new(env!("CARGO_BIN_EXE_redes"))
+            .arg("seed-demo")
+            .env("REDES_DATABASE_URL", database_url(&app))
+            .env("REDES_DATA_DIR", app.data_dir.path())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("0 organisations, 0 schools, 1 networks, 7 memberships added"),
+            "{stderr}"
+        );
+        assert_eq!(
+            members_on(&app, &token, id(&freire[0]), "2016-06-01").await,
+            in_2016
+        );
     }
 }
