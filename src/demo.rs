@@ -4,14 +4,13 @@
 
 use std::sync::Arc;
 
+use diesel::prelude::*;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::auth::TerritoryScope;
 use crate::catalog::Catalogue;
-use diesel::prelude::*;
-
 use crate::db::{DbConnection, DbTime, Tx, in_write_transaction};
 use crate::error::ApiError;
 use crate::repository::{networks, organizations, schools};
@@ -30,7 +29,7 @@ const NAMESPACE: Uuid = Uuid::from_u128(0x6f1c_2b1e_9d4a_4c8e_8f3b_5a7d_2e9c_0b4
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct DemoFile {
-    #[allow(dead_code, reason = "documentation for readers of the file")]
+    #[expect(dead_code, reason = "documentation for readers of the file")]
     notes: Vec<String>,
     organizations: Vec<DemoOrganization>,
     schools: Vec<DemoSchool>,
@@ -69,7 +68,7 @@ struct DemoNetwork {
     reference: String,
     name: String,
     kind: String,
-    #[allow(dead_code, reason = "follows from the territory")]
+    #[expect(dead_code, reason = "follows from the territory")]
     country: String,
     territory: String,
     responsible: Option<String>,
@@ -84,9 +83,9 @@ struct DemoNetwork {
     challenges: Vec<String>,
     members: Vec<DemoMember>,
     /// Sessions described by the sources; loaded once sessions exist in the API.
-    #[allow(dead_code, reason = "kept in the file for the sessions resource")]
+    #[expect(dead_code, reason = "kept in the file for the sessions resource")]
     sessions: Vec<Value>,
-    #[allow(dead_code, reason = "documentation for readers of the file")]
+    #[expect(dead_code, reason = "documentation for readers of the file")]
     notes: Vec<String>,
     #[serde(default)]
     #[allow(
