@@ -142,10 +142,6 @@ pub enum IssueKind {
     },
     /// A period that overlaps another period of the same member in the same role.
     Overlap,
-    /// Exactly one of several fields must be given.
-    OneOf {
-        fields: &'static [&'static str],
-    },
 }
 
 impl IssueKind {
@@ -186,7 +182,6 @@ impl IssueKind {
             IssueKind::Immutable => "immutable",
             IssueKind::NotAfter { .. } => "not_after",
             IssueKind::Overlap => "overlap",
-            IssueKind::OneOf { .. } => "one_of",
         }
     }
 
@@ -313,10 +308,6 @@ impl IssueKind {
             IssueKind::Overlap => lang.pick(
                 "El período se superpone con otro del mismo integrante en el mismo rol.".into(),
                 "The period overlaps another of the same member in the same role.".into(),
-            ),
-            IssueKind::OneOf { fields } => lang.pick(
-                format!("Indique exactamente uno de: {}.", fields.join(", ")),
-                format!("Give exactly one of: {}.", fields.join(", ")),
             ),
         }
     }

@@ -54,7 +54,7 @@ macro_rules! named_enum {
 
 #[cfg(test)]
 mod tests {
-    use super::network::{MemberRole, NetworkKind, NetworkStatus};
+    use super::network::{MemberKind, MemberRole, NetworkKind, NetworkStatus};
     use super::organization::{OrganizationKind, SecretariaLevel};
     use super::school::{Dependency, SchoolStatus, Sector, TeachingLevel, Zone};
 
@@ -83,6 +83,7 @@ mod tests {
         assert_eq!(wire_names(NetworkKind::ALL), NetworkKind::NAMES);
         assert_eq!(wire_names(NetworkStatus::ALL), NetworkStatus::NAMES);
         assert_eq!(wire_names(MemberRole::ALL), MemberRole::NAMES);
+        assert_eq!(wire_names(MemberKind::ALL), MemberKind::NAMES);
     }
 }
 

@@ -43,3 +43,12 @@ named_enum! {
         MemberOrganization => "member_organization",
     }
 }
+
+named_enum! {
+    /// What a member is: a `school` or an `organization`.
+    #[schema(example = "school")]
+    pub enum MemberKind {
+        School => "school",
+        Organization => "organization",
+    }
+}

@@ -569,42 +569,25 @@ pub fn member_names(
     Ok(names)
 }
 
-/// The memberships of a school (`school_id`) or organisation, current on `on` when given, with
-/// their networks, among the networks the scope sees; by network name.
+/// The memberships of a school, current on `on` when given, with their networks, by network
+/// name. The caller must see the school: every network it belongs to is then visible through
+/// it (see [`visible`]), so no further scope condition is needed.
 pub fn memberships_of(
     conn: &mut DbConnection,
-    school_id: Option<Uuid>,
-    organization_id: Option<Uuid>,
+    school_id: Uuid,
     on: Option<&str>,
-    scope: &TerritoryScope,
 ) -> QueryResult<Vec<(MemberRow, NetworkRow)>> {
     use network_members::dsl as m;
     let mut query = network_members::table
         .inner_join(networks::table)
         .select((MemberRow::as_select(), NetworkRow::as_select()))
         .order((networks::search_name.asc(), networks::id.asc(), m::id.asc()))
+        .filter(m::school_id.eq(DbUuid(school_id)))
         .into_boxed();
-    if let Some(school) = school_id {
-        query = query.filter(m::school_id.eq(DbUuid(school)));
-    }
-    if let Some(organization) = organization_id {
-        query = query.filter(m::organization_id.eq(DbUuid(organization)));
-    }
     if let Some(on) = on {
         query = query
             .filter(m::joined_on.is_null().or(m::joined_on.le(on.to_owned())))
             .filter(m::left_on.is_null().or(m::left_on.gt(on.to_owned())));
     }
-    let rows: Vec<(MemberRow, NetworkRow)> = query.load(conn)?;
-    // The caller already sees the school; the networks it sees among these are all of them
-    // when the school is in scope (a member school makes its networks visible).
-    let visible_ids: Vec<DbUuid> = networks::table
-        .filter(networks::id.eq_any(rows.iter().map(|(_, n)| n.id).collect::<Vec<_>>()))
-        .filter(visible(conn, scope)?)
-        .select(networks::id)
-        .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .filter(|(_, network)| visible_ids.contains(&network.id))
-        .collect())
+    query.load(conn)
 }

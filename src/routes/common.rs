@@ -156,33 +156,28 @@ pub fn taken(error: diesel::result::Error, fields: &[&str]) -> ApiError {
     ApiError::from(error)
 }
 
-/// A JSON number that is a whole number in `i32`, as JSON Schema counts integers: `2015` and
-/// `2015.0` alike (the contract accepts both, so the handler must read both).
-fn whole_i32(number: &serde_json::Number) -> Option<i32> {
-    number
-        .as_i64()
-        .or_else(|| {
-            number
-                .as_f64()
-                .filter(|f| f.fract() == 0.0 && f.abs() < 1e15)
-                .map(|f| f as i64)
-        })
-        .and_then(|n| i32::try_from(n).ok())
+/// A JSON number that is a whole number, as JSON Schema counts integers: `2015` and `2015.0`
+/// alike (the contract accepts both, so the handler must read both).
+fn whole(number: &serde_json::Number) -> Option<i64> {
+    number.as_i64().or_else(|| {
+        number
+            .as_f64()
+            .filter(|f| f.fract() == 0.0 && f.abs() < 1e15)
+            .map(|f| f as i64)
+    })
 }
 
-/// Deserializes an `i32` written as a JSON integer or an integral float.
-pub fn whole_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<i32, D::Error> {
-    let number = <serde_json::Number as serde::Deserialize>::deserialize(deserializer)?;
-    whole_i32(&number).ok_or_else(|| serde::de::Error::custom("not a whole number"))
-}
-
-/// Like [`whole_number`], for an optional field.
-pub fn optional_whole_number<'de, D: serde::Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<i32>, D::Error> {
+/// Deserializes an optional whole number written as a JSON integer or an integral float, into
+/// any integer type it fits (`Option<i32>`, `Option<i64>`).
+pub fn optional_whole_number<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: TryFrom<i64>,
+{
     match <Option<serde_json::Number> as serde::Deserialize>::deserialize(deserializer)? {
         None => Ok(None),
-        Some(number) => whole_i32(&number)
+        Some(number) => whole(&number)
+            .and_then(|n| T::try_from(n).ok())
             .map(Some)
             .ok_or_else(|| serde::de::Error::custom("not a whole number")),
     }

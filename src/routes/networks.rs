@@ -16,7 +16,7 @@ use crate::body::{Validator, text};
 use crate::catalog::Catalogue;
 use crate::db::{Db, DbConnection, DbUuid};
 use crate::domain::Country;
-use crate::domain::network::{MemberRole, NetworkKind, NetworkStatus};
+use crate::domain::network::{MemberKind, MemberRole, NetworkKind, NetworkStatus};
 use crate::domain::territory::parse_uuid;
 use crate::domain::text::fold;
 use crate::domain::{TerritoryLevel, TerritoryRef};
@@ -863,12 +863,10 @@ pub fn validate_member(
 ) -> ApiResult<MemberData> {
     let mut v = Validator::new();
     match (input.school_id, input.organization_id) {
-        (Some(_), Some(_)) | (None, None) => v.issue(
-            "",
-            IssueKind::OneOf {
-                fields: &["school_id", "organization_id"],
-            },
-        ),
+        // The schema requires exactly one; this guards the match.
+        (Some(_), Some(_)) | (None, None) => {
+            return Err(ApiError::internal(anyhow::anyhow!("unchecked member")));
+        }
         (Some(school), None) => {
             if schools::find(conn, school, &ctx.scope)?.is_none() {
                 v.issue("/school_id", IssueKind::UnknownReference);
@@ -973,35 +971,6 @@ pub struct MemberPage {
     pub next_cursor: Option<String>,
 }
 
-/// `school` or `organization`.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum MemberKind {
-    School,
-    Organization,
-}
-
-impl MemberKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MemberKind::School => "school",
-            MemberKind::Organization => "organization",
-        }
-    }
-}
-
-impl std::str::FromStr for MemberKind {
-    type Err = ();
-
-    fn from_str(s: &str) -> Result<Self, ()> {
-        match s {
-            "school" => Ok(MemberKind::School),
-            "organization" => Ok(MemberKind::Organization),
-            _ => Err(()),
-        }
-    }
-}
-
 /// Filters of `GET /api/v1/networks/{id}/members`.
 #[derive(Debug, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -1062,7 +1031,7 @@ pub async fn list_network_members(
         on: reader.date("on").map(|d| d.to_string()),
         roles: roles.iter().map(|r| r.as_str().to_owned()).collect(),
         member_kind: reader
-            .choice::<MemberKind>("member_kind", &["school", "organization"])
+            .choice::<MemberKind>("member_kind", MemberKind::NAMES)
             .map(|k| k.as_str().to_owned()),
         page: reader.page(),
     };
@@ -1492,19 +1461,13 @@ pub async fn list_school_networks(
         .read(move |conn| {
             schools::find(conn, school_id, &scope)?
                 .ok_or_else(|| ApiError::not_found(Resource::School, school_id))?;
-            Ok(repo::memberships_of(
-                conn,
-                Some(school_id),
-                None,
-                on.as_deref(),
-                &scope,
-            )?)
+            Ok(repo::memberships_of(conn, school_id, on.as_deref())?)
         })
         .await?;
+    let names = HashMap::new();
     let items = rows
         .into_iter()
         .map(|(member, network)| -> ApiResult<Membership> {
-            let names = HashMap::new();
             let member = Member::from_row(member, &names)?;
             Ok(Membership {
                 network_id: network.id.0,

@@ -139,7 +139,10 @@ pub struct SchoolInput {
     #[serde(default)]
     pub status: Option<SchoolStatus>,
     /// Chile: the RBD, 1-99999999.
-    #[serde(default, deserialize_with = "integral")]
+    #[serde(
+        default,
+        deserialize_with = "crate::routes::common::optional_whole_number"
+    )]
     #[schema(value_type = Option<i64>, example = 5575, minimum = 1, maximum = 99999999)]
     pub rbd: Option<i64>,
     /// Chile: the RBD check digit (`0`-`9` or `K`). When it does not match the RBD it is kept,
@@ -169,23 +172,6 @@ pub struct SchoolInput {
     #[serde(default)]
     #[schema(max_items = 100)]
     pub sedes: Option<Vec<SedeInput>>,
-}
-
-/// An integer as JSON Schema counts them: `5575` and `5575.0` alike.
-fn integral<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
-    match Option::<serde_json::Number>::deserialize(deserializer)? {
-        None => Ok(None),
-        Some(number) => number
-            .as_i64()
-            .or_else(|| {
-                number
-                    .as_f64()
-                    .filter(|f| f.fract() == 0.0 && f.abs() < 1e15)
-                    .map(|f| f as i64)
-            })
-            .map(Some)
-            .ok_or_else(|| serde::de::Error::custom("not an integer")),
-    }
 }
 
 /// A sede in a body.
