@@ -27,6 +27,10 @@ STATUSES = {"active", "paused", "closed"}
 ROLES = {"member_school", "host", "director", "utp", "coordinator", "supervisor",
          "sostenedor_representative", "invited", "external_partner", "member_organization"}
 MODALITIES = {"in_person", "virtual", "hybrid"}
+# A head count's role: a person's position, or `participant` when the source does not say.
+PARTICIPANT_ROLES = {"participant", "director", "utp", "docente", "supervisor_deprov",
+                     "sostenedor_staff", "funcionario_secretaria", "equipo_psicosocial",
+                     "encargado_convivencia", "coordinador_pie", "mentor", "facilitador", "other"}
 SECRETARIA_LEVELS = {"departamental", "distrital", "municipal"}
 COUNTRIES = {"CL", "CO"}
 
@@ -324,8 +328,12 @@ def main():
                 else:
                     for k, p in enumerate(sess["participants"]):
                         pwhere = f"{swhere} participants[{k}]"
-                        if check_keys(pwhere, p, ["role", "count"]):
-                            check_text(pwhere, "role", p["role"], nullable=False)
+                        if check_keys(pwhere, p, ["role", "unit", "count", "label"]):
+                            if p["role"] not in PARTICIPANT_ROLES:
+                                err(pwhere, f"role {p['role']!r} not in {sorted(PARTICIPANT_ROLES)}")
+                            if p["unit"] not in {"people", "organizations"}:
+                                err(pwhere, f"unit {p['unit']!r} must be people or organizations")
+                            check_text(pwhere, "label", p["label"])
                             c = p["count"]
                             if not isinstance(c, int) or isinstance(c, bool) or c < 0:
                                 err(pwhere, f"count {c!r} must be a non-negative integer")

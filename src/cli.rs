@@ -194,12 +194,13 @@ fn seed_demo(settings: &Settings) -> ExitCode {
     match result {
         Ok(outcome) => {
             eprintln!(
-                "redes: demo data in {}: {} organisations, {} schools, {} networks, {} memberships added",
+                "redes: demo data in {}: {} organisations, {} schools, {} networks, {} memberships, {} sessions added",
                 settings.database.url,
                 outcome.organizations,
                 outcome.schools,
                 outcome.networks,
-                outcome.members
+                outcome.members,
+                outcome.sessions
             );
             ExitCode::SUCCESS
         }

@@ -18,6 +18,7 @@ use crate::routes::common::checked;
 use crate::routes::networks::{MemberInput, NetworkInput};
 use crate::routes::organizations::OrganizationInput;
 use crate::routes::schools::SchoolInput;
+use crate::routes::sessions::SessionInput;
 use crate::schema::reference_data;
 
 /// The demo data, embedded.
@@ -82,9 +83,9 @@ struct DemoNetwork {
     idea_fuerza: Option<String>,
     challenges: Vec<String>,
     members: Vec<DemoMember>,
-    /// Sessions described by the sources; loaded once sessions exist in the API.
-    #[expect(dead_code, reason = "kept in the file for the sessions resource")]
-    sessions: Vec<Value>,
+    /// Sessions described by the sources (for seed 004, groups of encounters with head
+    /// counts and no dates).
+    sessions: Vec<DemoSession>,
     #[expect(dead_code, reason = "documentation for readers of the file")]
     notes: Vec<String>,
     #[serde(default)]
@@ -93,6 +94,21 @@ struct DemoNetwork {
         reason = "figures the sources give; shown by summaries later"
     )]
     reported_totals: Option<Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DemoSession {
+    title: String,
+    date: Option<String>,
+    /// The year when the source gives only that; the API has no field for it.
+    year: Option<i32>,
+    modality: Option<String>,
+    place: Option<String>,
+    /// Where the encounters took place, when the source says; the API has no field for it.
+    territory: Option<String>,
+    participants: Vec<Value>,
+    notes: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -114,6 +130,7 @@ pub struct DemoOutcome {
     pub schools: usize,
     pub networks: usize,
     pub members: usize,
+    pub sessions: usize,
 }
 
 impl DemoOutcome {
@@ -178,7 +195,12 @@ fn mark_loaded(tx: &mut Tx<'_>, file: &DemoFile) -> Result<(), ApiError> {
     let records = file.organizations.len()
         + file.schools.len()
         + file.networks.len()
-        + file.networks.iter().map(|n| n.members.len()).sum::<usize>();
+        + file.networks.iter().map(|n| n.members.len()).sum::<usize>()
+        + file
+            .networks
+            .iter()
+            .map(|n| n.sessions.len())
+            .sum::<usize>();
     diesel::delete(reference_data::table.filter(reference_data::name.eq(DEMO_NAME)))
         .execute(tx.conn())?;
     diesel::insert_into(reference_data::table)
@@ -343,6 +365,39 @@ fn load_file(
             .map_err(|e| context(e, &network.reference))?;
             networks::insert_member(tx, member_id, &row, &data)?;
             outcome.members += 1;
+        }
+        for session in &network.sessions {
+            let session_id = demo_id(
+                "session",
+                &format!("{}:{}", network.reference, session.title),
+            );
+            if crate::repository::sessions::find_row(tx.conn(), session_id)?.is_some() {
+                continue;
+            }
+            if session.year.is_some() || session.territory.is_some() {
+                return Err(context(
+                    ApiError::internal(anyhow::anyhow!(
+                        "a session's year or territory has no field in the API: put it in its notes"
+                    )),
+                    &network.reference,
+                ));
+            }
+            let body = json!({
+                "title": session.title,
+                "date": session.date,
+                "modality": session.modality,
+                "status": "held",
+                "place": session.place,
+                "participant_counts": session.participants,
+                "notes": session.notes,
+            });
+            let input = checked::<SessionInput>("create_network_session", &body)
+                .map_err(|e| context(e, &network.reference))?;
+            let (data, parts) =
+                crate::routes::sessions::validate(input, &row, None, scope, tx.conn())
+                    .map_err(|e| context(e, &network.reference))?;
+            crate::repository::sessions::insert(tx, session_id, &row, &data, &parts)?;
+            outcome.sessions += 1;
         }
     }
     Ok(outcome)

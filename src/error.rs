@@ -321,6 +321,8 @@ pub enum Resource {
     School,
     Network,
     Member,
+    Person,
+    Session,
 }
 
 impl Resource {
@@ -331,6 +333,8 @@ impl Resource {
             Resource::School => lang.pick("el establecimiento", "school"),
             Resource::Network => lang.pick("la red", "network"),
             Resource::Member => lang.pick("el integrante", "member"),
+            Resource::Person => lang.pick("la persona", "person"),
+            Resource::Session => lang.pick("la sesión", "session"),
         }
     }
 }

@@ -32,6 +32,14 @@ use crate::error::{Problem, ProblemIssue};
             their dated members. A network is visible where its territory or one of its member \
             schools is; it is changed only where its own territory is. Scopes `networks:read`, \
             `networks:write`."),
+        (name = "people", description = "People who take part in networks (directors, \
+            jefes técnicos, supervisors, Secretaría staff) and their affiliations. Personal \
+            data: visible only with `people:read` in the person's territory; no national ID \
+            numbers are stored. Scopes `people:read`, `people:write`."),
+        (name = "sessions", description = "A network's sessions (date, host school, agenda, \
+            attendance person by person or as head counts, agreements, evidence, reflection) \
+            and its yearly activity summary. Visible wherever the network is; written where \
+            the network's own territory is. Scopes `sessions:read`, `sessions:write`."),
         (name = "changes", description = "The change journal of every write, in commit order, \
             for integrators to sync from; scope `changes:read`."),
         (name = "operations", description = "Health and metrics for operators; no token."),
@@ -110,6 +118,13 @@ pub fn document_json() -> Result<String, serde_json::Error> {
 pub const NAME_PATTERN: &str = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$";
 
 /// A year from 1900 to 2100, as a map key (work plans).
+/// An e-mail address, loosely: something, `@`, a domain with a dot; no spaces.
+pub const EMAIL_PATTERN: &str = "^[^@\\s\\u0000]+@[^@\\s\\u0000.]+(\\.[^@\\s\\u0000.]+)+$";
+/// A phone number: digits, spaces, `()-`, and a leading `+`.
+pub const PHONE_PATTERN: &str = "^\\+?[0-9][0-9 ()-]{5,28}$";
+/// A UUID in its hyphenated form, as object keys.
+pub const UUID_PATTERN: &str =
+    "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
 pub const YEAR_PATTERN: &str = "^(19[0-9]{2}|20[0-9]{2}|2100)$";
 
 /// Adds to the document the constraints Redes enforces that utoipa's attributes cannot express:
@@ -208,14 +223,48 @@ fn refine(doc: &mut Value) {
     for name in ["MemberInput", "MemberPatch"] {
         schemas[name]["additionalProperties"] = json!(false);
     }
-    // Exactly one member: a school, or else an organisation.
-    schemas["MemberInput"]["allOf"] = json!([{
-        "if": {"properties": {"school_id": {"type": "string"}}, "required": ["school_id"]},
-        "then": {"properties": {"organization_id": {"type": "null"}}},
-        "else": {
-            "required": ["organization_id"],
-            "properties": {"organization_id": {"type": "string"}},
-        },
+    schemas["MemberInput"]["allOf"] = exactly_one(&["school_id", "organization_id", "person_id"]);
+
+    // People: closed bodies, a name, an e-mail address, a phone number.
+    for name in ["PersonInput", "PersonPatch"] {
+        let schema = &mut schemas[name];
+        schema["additionalProperties"] = json!(false);
+        let properties = &mut schema["properties"];
+        properties["name"]["pattern"] = json!(NAME_PATTERN);
+        properties["territory"]["pattern"] = json!(any_territory);
+        properties["email"]["pattern"] = json!(EMAIL_PATTERN);
+        properties["phone"]["pattern"] = json!(PHONE_PATTERN);
+    }
+    schemas["Affiliation"]["additionalProperties"] = json!(false);
+    schemas["Affiliation"]["allOf"] = exactly_one(&["school_id", "organization_id"]);
+
+    // Sessions: closed bodies, bounded text, person-keyed attendance, web links.
+    for name in ["SessionInput", "SessionPatch"] {
+        let schema = &mut schemas[name];
+        schema["additionalProperties"] = json!(false);
+        let properties = &mut schema["properties"];
+        properties["title"]["pattern"] = json!(NAME_PATTERN);
+        properties["start_time"]["pattern"] = json!("^([01][0-9]|2[0-3]):[0-5][0-9]$");
+        for field in ["place", "work_plan_objective", "reflection", "notes"] {
+            properties[field]["pattern"] = plain_text.clone();
+        }
+        properties["agenda"]["items"] = list_item.clone();
+        properties["attendance"]["propertyNames"] = json!({"pattern": UUID_PATTERN});
+        properties["attendance"]["maxProperties"] = json!(2000);
+    }
+    schemas["Session"]["properties"]["attendance"]["propertyNames"] =
+        json!({"pattern": UUID_PATTERN});
+    for name in ["Evidence", "ParticipantCount", "AgreementInput"] {
+        schemas[name]["additionalProperties"] = json!(false);
+    }
+    schemas["Evidence"]["properties"]["title"]["pattern"] = json!(NAME_PATTERN);
+    schemas["Evidence"]["properties"]["url"]["pattern"] = json!("^https?://[^\\s\\u0000]+$");
+    schemas["ParticipantCount"]["properties"]["label"]["pattern"] = plain_text.clone();
+    schemas["AgreementInput"]["properties"]["text"]["pattern"] = json!(NAME_PATTERN);
+    // At most one owner: a person or a school.
+    schemas["AgreementInput"]["allOf"] = json!([{
+        "if": {"properties": {"owner_person_id": {"type": "string"}}, "required": ["owner_person_id"]},
+        "then": {"properties": {"owner_school_id": {"type": "null"}}},
     }]);
 
     // A field that must be absent (or null) in this case.
@@ -486,4 +535,27 @@ pub mod responses {
     pub struct Unavailable(
         #[expect(dead_code, reason = "only the type matters, for the schema")] Problem,
     );
+}
+
+/// `allOf` members that require exactly one of `fields` to be given (a string), the others
+/// absent or null, as nested if/then/else so that generators and error messages follow it.
+fn exactly_one(fields: &[&str]) -> Value {
+    fn rule(fields: &[&str]) -> Value {
+        match fields {
+            [] => json!({}),
+            [last] => json!({"required": [last], "properties": {*last: {"type": "string"}}}),
+            [first, rest @ ..] => {
+                let nulls: serde_json::Map<String, Value> = rest
+                    .iter()
+                    .map(|f| ((*f).to_owned(), json!({"type": "null"})))
+                    .collect();
+                json!({
+                    "if": {"properties": {*first: {"type": "string"}}, "required": [first]},
+                    "then": {"properties": nulls},
+                    "else": rule(rest),
+                })
+            }
+        }
+    }
+    json!([rule(fields)])
 }

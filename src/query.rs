@@ -155,6 +155,11 @@ impl QueryReader<'_> {
         }
     }
 
+    /// Whether the parameter was given at all.
+    pub fn has(&self, name: &str) -> bool {
+        self.params.pairs.iter().any(|(n, _)| n == name)
+    }
+
     /// A whole number in `min..=max`.
     pub fn integer(&mut self, name: &str, min: i64, max: i64) -> Option<i64> {
         let value = self.single(name)?;

@@ -142,6 +142,7 @@ diesel::table! {
         network_id -> Uuid,
         school_id -> Nullable<Uuid>,
         organization_id -> Nullable<Uuid>,
+        person_id -> Nullable<Uuid>,
         role -> Text,
         joined_on -> Nullable<Text>,
         left_on -> Nullable<Text>,
@@ -151,7 +152,120 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::{Uuid, UtcTimestamp};
+
+    /// People who take part in networks: directors, UTP, supervisors, Secretaría staff. No
+    /// national ID numbers.
+    people (id) {
+        id -> Uuid,
+        name -> Text,
+        search_name -> Text,
+        email -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        country -> Text,
+        territory_id -> Uuid,
+        territory_path -> Text,
+        version -> BigInt,
+        created_at -> UtcTimestamp,
+        updated_at -> UtcTimestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::Uuid;
+
+    /// Where a person works and as what; replaced whole with the person.
+    person_affiliations (person_id, ordinal) {
+        person_id -> Uuid,
+        ordinal -> Integer,
+        school_id -> Nullable<Uuid>,
+        organization_id -> Nullable<Uuid>,
+        position -> Text,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::{Uuid, UtcTimestamp};
+
+    /// A network's sessions (meetings, workshops, encounters).
+    sessions (id) {
+        id -> Uuid,
+        network_id -> Uuid,
+        title -> Text,
+        date -> Nullable<Text>,
+        start_time -> Nullable<Text>,
+        duration_minutes -> Nullable<Integer>,
+        modality -> Nullable<Text>,
+        status -> Text,
+        host_school_id -> Nullable<Uuid>,
+        place -> Nullable<Text>,
+        work_plan_objective -> Nullable<Text>,
+        agenda -> Text,
+        evidence -> Text,
+        reflection -> Nullable<Text>,
+        notes -> Nullable<Text>,
+        sort_key -> Text,
+        version -> BigInt,
+        created_at -> UtcTimestamp,
+        updated_at -> UtcTimestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::Uuid;
+
+    /// Who attended a session, person by person.
+    session_attendance (session_id, person_id) {
+        session_id -> Uuid,
+        person_id -> Uuid,
+        status -> Text,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::Uuid;
+
+    /// Head counts by role, for sessions too large to record person by person.
+    session_participant_counts (session_id, ordinal) {
+        session_id -> Uuid,
+        ordinal -> Integer,
+        role -> Text,
+        unit -> Text,
+        count -> Integer,
+        invited -> Nullable<Integer>,
+        label -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::Uuid;
+
+    /// The agreements (*acuerdos*) a session reached.
+    session_agreements (id) {
+        id -> Uuid,
+        session_id -> Uuid,
+        ordinal -> Integer,
+        text -> Text,
+        owner_person_id -> Nullable<Uuid>,
+        owner_school_id -> Nullable<Uuid>,
+        due_on -> Nullable<Text>,
+        status -> Text,
+        followed_up_in -> Nullable<Uuid>,
+    }
+}
+
 diesel::joinable!(network_members -> networks (network_id));
+diesel::joinable!(person_affiliations -> people (person_id));
+diesel::joinable!(sessions -> networks (network_id));
+diesel::joinable!(session_attendance -> sessions (session_id));
+diesel::joinable!(session_participant_counts -> sessions (session_id));
 diesel::joinable!(network_members -> schools (school_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -161,5 +275,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     schools,
     change_journal,
     networks,
-    network_members
+    network_members,
+    people,
+    person_affiliations,
+    sessions,
+    session_attendance,
+    session_participant_counts,
+    session_agreements
 );

@@ -198,6 +198,7 @@ pub fn prepare_database(
                 schools = outcome.schools,
                 networks = outcome.networks,
                 members = outcome.members,
+                sessions = outcome.sessions,
                 "demo data loaded (REDES_DEMO_DATA=false to start without it)"
             ),
             Err(error) => tracing::error!(error = format!("{error:#}"), "demo data not loaded"),

@@ -6,7 +6,9 @@ use libfuzzer_sys::fuzz_target;
 use redes::contract::contract;
 use redes::routes::networks::{MemberInput, NetworkInput};
 use redes::routes::organizations::OrganizationInput;
+use redes::routes::people::PersonInput;
 use redes::routes::schools::SchoolInput;
+use redes::routes::sessions::SessionInput;
 
 fuzz_target!(|bytes: &[u8]| {
     let Ok(body) = serde_json::from_slice::<serde_json::Value>(bytes) else {
@@ -35,6 +37,18 @@ fuzz_target!(|bytes: &[u8]| {
             assert!(serde_json::from_value::<MemberInput>(body.clone()).is_ok(), "{body}");
         }
     }
+    for operation in ["create_person", "replace_person"] {
+        if matches!(contract.issues(operation, &body), Ok(issues) if issues.is_empty()) {
+            assert!(serde_json::from_value::<PersonInput>(body.clone()).is_ok(), "{body}");
+        }
+    }
+    for operation in ["create_network_session", "replace_session"] {
+        if matches!(contract.issues(operation, &body), Ok(issues) if issues.is_empty()) {
+            assert!(serde_json::from_value::<SessionInput>(body.clone()).is_ok(), "{body}");
+        }
+    }
+    let _ = contract.issues("update_person", &body);
+    let _ = contract.issues("update_session", &body);
     let _ = contract.issues("update_network", &body);
     let _ = contract.issues("update_network_member", &body);
     let _ = contract.issues("update_school", &body);

@@ -38,6 +38,14 @@ scopes! {
     NetworksRead => "networks:read";
     /// Create, change and delete networks in the caller's territories, and their members.
     NetworksWrite => "networks:write";
+    /// Read people (personal data) in the caller's territories.
+    PeopleRead => "people:read";
+    /// Create, change and delete people in the caller's territories.
+    PeopleWrite => "people:write";
+    /// Read the sessions of the networks the caller sees.
+    SessionsRead => "sessions:read";
+    /// Create, change and delete sessions of networks in the caller's territories.
+    SessionsWrite => "sessions:write";
     /// Read the change journal of the caller's territories.
     ChangesRead => "changes:read";
 }

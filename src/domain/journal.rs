@@ -8,6 +8,8 @@ named_enum! {
         School => "school",
         Network => "network",
         NetworkMember => "network_member",
+        Person => "person",
+        Session => "session",
     }
 }
 

@@ -4,8 +4,10 @@
 pub mod changes;
 pub mod networks;
 pub mod organizations;
+pub mod people;
 pub mod schools;
 pub mod scoped;
+pub mod sessions;
 pub mod territories;
 
 use uuid::Uuid;

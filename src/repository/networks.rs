@@ -126,6 +126,26 @@ fn visible<'a>(conn: &mut DbConnection, scope: &TerritoryScope) -> QueryResult<V
     })
 }
 
+/// The ids of the networks the scope sees, optionally only those whose territory is in the
+/// subtree `within` (a path).
+pub fn visible_ids(
+    conn: &mut DbConnection,
+    scope: &TerritoryScope,
+    within: Option<&str>,
+) -> QueryResult<Vec<DbUuid>> {
+    let mut query = networks::table
+        .select(networks::id)
+        .filter(visible(conn, scope)?)
+        .into_boxed();
+    if let Some(path) = within {
+        query = query.filter(scoped::within(
+            networks::territory_path,
+            &TerritoryScope::from_paths([path.to_owned()]),
+        ));
+    }
+    query.load(conn)
+}
+
 pub fn insert(tx: &mut Tx<'_>, id: Uuid, data: &NetworkData) -> QueryResult<NetworkRow> {
     let now = DbTime::now();
     diesel::insert_into(networks::table)
@@ -329,6 +349,7 @@ pub struct MemberRow {
     pub network_id: DbUuid,
     pub school_id: Option<DbUuid>,
     pub organization_id: Option<DbUuid>,
+    pub person_id: Option<DbUuid>,
     pub role: String,
     pub joined_on: Option<String>,
     pub left_on: Option<String>,
@@ -343,6 +364,7 @@ pub struct MemberRow {
 pub struct MemberData {
     pub school_id: Option<DbUuid>,
     pub organization_id: Option<DbUuid>,
+    pub person_id: Option<DbUuid>,
     pub role: String,
     pub joined_on: Option<String>,
     pub left_on: Option<String>,
@@ -362,6 +384,7 @@ impl MemberRow {
             network_id: DbUuid(network_id),
             school_id: data.school_id,
             organization_id: data.organization_id,
+            person_id: data.person_id,
             role: data.role.clone(),
             joined_on: data.joined_on.clone(),
             left_on: data.left_on.clone(),
@@ -487,12 +510,13 @@ pub fn same_member_periods(
         .filter(network_members::network_id.eq(DbUuid(network_id)))
         .filter(network_members::role.eq(data.role.clone()))
         .into_boxed();
-    query = match (data.school_id, data.organization_id) {
-        (Some(school), _) => query.filter(network_members::school_id.eq(school)),
-        (None, Some(organization)) => {
+    query = match (data.school_id, data.organization_id, data.person_id) {
+        (Some(school), _, _) => query.filter(network_members::school_id.eq(school)),
+        (None, Some(organization), _) => {
             query.filter(network_members::organization_id.eq(organization))
         }
-        (None, None) => return Ok(Vec::new()),
+        (None, None, Some(person)) => query.filter(network_members::person_id.eq(person)),
+        (None, None, None) => return Ok(Vec::new()),
     };
     if let Some(except) = except {
         query = query.filter(network_members::id.ne(DbUuid(except)));
@@ -507,7 +531,7 @@ pub struct MemberFilter {
     /// left on or before it.
     pub on: Option<String>,
     pub roles: Vec<String>,
-    /// `school` or `organization`.
+    /// `school`, `organization` or `person`.
     pub member_kind: Option<String>,
     pub page: PageRequest,
 }
@@ -536,6 +560,7 @@ pub fn list_members(
     match filter.member_kind.as_deref() {
         Some("school") => query = query.filter(m::school_id.is_not_null()),
         Some("organization") => query = query.filter(m::organization_id.is_not_null()),
+        Some("person") => query = query.filter(m::person_id.is_not_null()),
         _ => {}
     }
     if let Some(after) = filter.page.after.as_deref().and_then(NameCursor::decode) {
@@ -544,10 +569,12 @@ pub fn list_members(
     query.load(conn)
 }
 
-/// The names of the schools and organisations among `members`, by id.
+/// The names of the schools and organisations among `members`, by id, and of the people
+/// when `people` (the scope of a caller allowed to read people) sees them.
 pub fn member_names(
     conn: &mut DbConnection,
     members: &[MemberRow],
+    people: Option<&TerritoryScope>,
 ) -> QueryResult<std::collections::HashMap<Uuid, String>> {
     let school_ids: Vec<DbUuid> = members.iter().filter_map(|m| m.school_id).collect();
     let organization_ids: Vec<DbUuid> = members.iter().filter_map(|m| m.organization_id).collect();
@@ -566,15 +593,29 @@ pub fn member_names(
             .load(conn)?;
         names.extend(rows.into_iter().map(|(id, name)| (id.0, name)));
     }
+    if let Some(scope) = people {
+        let person_ids: Vec<DbUuid> = members.iter().filter_map(|m| m.person_id).collect();
+        names.extend(crate::repository::people::names_visible(
+            conn, person_ids, scope,
+        )?);
+    }
     Ok(names)
 }
 
-/// The memberships of a school, current on `on` when given, with their networks, by network
-/// name. The caller must see the school: every network it belongs to is then visible through
-/// it (see [`visible`]), so no further scope condition is needed.
+/// Whom a membership query is about.
+#[derive(Debug, Clone, Copy)]
+pub enum MemberRef {
+    School(Uuid),
+    Person(Uuid),
+}
+
+/// The memberships of a school or a person, current on `on` when given, with their networks,
+/// by network name. The caller must see the school (every network it belongs to is then
+/// visible through it, see [`visible`]) or, for a person, read people where the person is:
+/// their memberships are their personal data.
 pub fn memberships_of(
     conn: &mut DbConnection,
-    school_id: Uuid,
+    member: MemberRef,
     on: Option<&str>,
 ) -> QueryResult<Vec<(MemberRow, NetworkRow)>> {
     use network_members::dsl as m;
@@ -582,8 +623,11 @@ pub fn memberships_of(
         .inner_join(networks::table)
         .select((MemberRow::as_select(), NetworkRow::as_select()))
         .order((networks::search_name.asc(), networks::id.asc(), m::id.asc()))
-        .filter(m::school_id.eq(DbUuid(school_id)))
         .into_boxed();
+    query = match member {
+        MemberRef::School(id) => query.filter(m::school_id.eq(DbUuid(id))),
+        MemberRef::Person(id) => query.filter(m::person_id.eq(DbUuid(id))),
+    };
     if let Some(on) = on {
         query = query
             .filter(m::joined_on.is_null().or(m::joined_on.le(on.to_owned())))

@@ -14,7 +14,7 @@ use crate::body::Validator;
 use crate::catalog::{Catalogue, CatalogueEntry};
 use crate::contract::contract;
 use crate::domain::{Country, TerritoryLevel, TerritoryRef};
-use crate::error::{ApiError, ApiResult, Issue, IssueKind};
+use crate::error::{ApiError, ApiResult, Issue, IssueKind, Resource};
 use crate::etag::etag_header;
 
 /// Resolves the territory a body names (key or id) and checks that it is at one of `levels`,
@@ -181,6 +181,29 @@ where
             .map(Some)
             .ok_or_else(|| serde::de::Error::custom("not a whole number")),
     }
+}
+
+/// The id in a path: a UUID, or else 404 for that resource (no id of another form exists).
+pub fn path_id(resource: Resource, raw: &str) -> ApiResult<uuid::Uuid> {
+    crate::domain::territory::parse_uuid(raw)
+        .ok_or_else(|| ApiError::not_found(resource, raw.chars().take(100).collect::<String>()))
+}
+
+/// Trimmed text, or `None` when blank.
+pub fn optional_text(value: Option<&str>) -> Option<String> {
+    value.map(crate::body::text).filter(|t| !t.is_empty())
+}
+
+/// Deserializes a required whole number written as a JSON integer or an integral float.
+pub fn whole_number<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: TryFrom<i64>,
+{
+    let number = <serde_json::Number as serde::Deserialize>::deserialize(deserializer)?;
+    whole(&number)
+        .and_then(|n| T::try_from(n).ok())
+        .ok_or_else(|| serde::de::Error::custom("not a whole number"))
 }
 
 /// A JSON response with the resource's ETag.

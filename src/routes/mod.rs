@@ -5,7 +5,9 @@ pub mod common;
 pub mod health;
 pub mod networks;
 pub mod organizations;
+pub mod people;
 pub mod schools;
+pub mod sessions;
 pub mod territories;
 
 use actix_web::dev::{ServiceFactory, ServiceRequest};
@@ -53,6 +55,21 @@ fn api_v1(cfg: &mut ServiceConfig) {
         .service(networks::replace_network_member)
         .service(networks::update_network_member)
         .service(networks::delete_network_member)
+        .service(people::list_people)
+        .service(people::create_person)
+        .service(people::get_person)
+        .service(people::replace_person)
+        .service(people::update_person)
+        .service(people::delete_person)
+        .service(people::list_person_networks)
+        .service(sessions::list_network_sessions)
+        .service(sessions::create_network_session)
+        .service(sessions::get_network_summary)
+        .service(sessions::list_sessions)
+        .service(sessions::get_session)
+        .service(sessions::replace_session)
+        .service(sessions::update_session)
+        .service(sessions::delete_session)
         .service(changes::list_changes);
 }
 

@@ -584,7 +584,11 @@ pub async fn get_network(
 
 /// The network the caller sees, for a write: 403 when it is seen only through a member school
 /// (its own territory is not the caller's).
-fn writable(conn: &mut DbConnection, id: Uuid, scope: &TerritoryScope) -> ApiResult<NetworkRow> {
+pub fn writable(
+    conn: &mut DbConnection,
+    id: Uuid,
+    scope: &TerritoryScope,
+) -> ApiResult<NetworkRow> {
     let row =
         repo::find(conn, id, scope)?.ok_or_else(|| ApiError::not_found(Resource::Network, id))?;
     if !scope.contains_path(&row.territory_path) {
@@ -740,8 +744,8 @@ pub async fn update_network(
 
 /// Delete a network.
 ///
-/// With its memberships (each deletion appears in the change feed). With `If-Match`, answers
-/// 412 if it changed since.
+/// With its memberships (each deletion appears in the change feed); answers 409 while it has
+/// sessions. With `If-Match`, answers 412 if it changed since.
 #[utoipa::path(
     tag = "networks",
     operation_id = "delete_network",
@@ -771,6 +775,9 @@ pub async fn delete_network(
     db.write(move |tx| {
         let current = writable(tx.conn(), id, &scope)?;
         preconditions.check_write(current.version)?;
+        if crate::repository::sessions::network_has_sessions(tx.conn(), id)? {
+            return Err(ApiError::InUse);
+        }
         match repo::delete(tx, &current)? {
             UpdateOutcome::Done(()) => Ok(()),
             UpdateOutcome::Concurrent => Err(ApiError::ConcurrentChange),
@@ -782,6 +789,14 @@ pub async fn delete_network(
 
 // Members.
 
+/// The scope in which the caller may read people's names, if they may read people at all.
+fn people_scope(principal: &crate::auth::Principal) -> Option<TerritoryScope> {
+    use crate::auth::scopes::{PeopleRead, Scope};
+    principal
+        .has_scope(PeopleRead::NAME)
+        .then(|| TerritoryScope::of(principal))
+}
+
 /// A membership: a school or an organisation in a network, with a role, over a period.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[schema(example = json!({
@@ -789,6 +804,7 @@ pub async fn delete_network(
     "network_id": "0f8b5f4e-8a57-5d0e-9a55-9d3f0c7e2a11",
     "school_id": "56109f40-17b6-42a2-80a0-1ee14ff99828",
     "organization_id": null,
+    "person_id": null,
     "name": "Liceo Juan Schleyer",
     "role": "member_school",
     "joined_on": "2016-01-01",
@@ -803,8 +819,11 @@ pub struct Member {
     pub school_id: Option<Uuid>,
     /// The member organisation, for an organisation member.
     pub organization_id: Option<Uuid>,
-    /// The school's or organisation's name.
-    pub name: String,
+    /// The member person, for a person member.
+    pub person_id: Option<Uuid>,
+    /// The school's or organisation's name; a person's only for a caller who may read that
+    /// person (`people:read` in their territory), `null` otherwise.
+    pub name: Option<String>,
     pub role: MemberRole,
     /// The first day of membership; `null`: since before records.
     pub joined_on: Option<NaiveDate>,
@@ -815,7 +834,7 @@ pub struct Member {
 }
 
 /// The body of `POST /api/v1/networks/{id}/members` and of `PUT` on a member: exactly one of
-/// `school_id` and `organization_id`.
+/// `school_id`, `organization_id` and `person_id`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(example = json!({
     "school_id": "56109f40-17b6-42a2-80a0-1ee14ff99828",
@@ -829,6 +848,9 @@ pub struct MemberInput {
     /// An organisation the caller sees, or one whose territory contains the network's.
     #[serde(default)]
     pub organization_id: Option<Uuid>,
+    /// A person in the caller's territories.
+    #[serde(default)]
+    pub person_id: Option<Uuid>,
     pub role: MemberRole,
     /// The first day of membership, `YYYY-MM-DD`; absent: since before records.
     #[serde(default)]
@@ -862,17 +884,18 @@ pub fn validate_member(
     conn: &mut DbConnection,
 ) -> ApiResult<MemberData> {
     let mut v = Validator::new();
-    match (input.school_id, input.organization_id) {
-        // The schema requires exactly one; this guards the match.
-        (Some(_), Some(_)) | (None, None) => {
-            return Err(ApiError::internal(anyhow::anyhow!("unchecked member")));
+    match (input.school_id, input.organization_id, input.person_id) {
+        (None, None, Some(person)) => {
+            if crate::repository::people::find(conn, person, &ctx.scope)?.is_none() {
+                v.issue("/person_id", IssueKind::UnknownReference);
+            }
         }
-        (Some(school), None) => {
+        (Some(school), None, None) => {
             if schools::find(conn, school, &ctx.scope)?.is_none() {
                 v.issue("/school_id", IssueKind::UnknownReference);
             }
         }
-        (None, Some(organization)) => {
+        (None, Some(organization), None) => {
             if organizations::find_referable(
                 conn,
                 organization,
@@ -884,6 +907,8 @@ pub fn validate_member(
                 v.issue("/organization_id", IssueKind::UnknownReference);
             }
         }
+        // The schema requires exactly one; this guards the match.
+        _ => return Err(ApiError::internal(anyhow::anyhow!("unchecked member"))),
     }
     if let (Some(joined), Some(left)) = (input.joined_on, input.left_on)
         && left <= joined
@@ -893,6 +918,7 @@ pub fn validate_member(
     let data = MemberData {
         school_id: input.school_id.map(DbUuid),
         organization_id: input.organization_id.map(DbUuid),
+        person_id: input.person_id.map(DbUuid),
         role: input.role.as_str().to_owned(),
         joined_on: input.joined_on.map(|d| d.to_string()),
         left_on: input.left_on.map(|d| d.to_string()),
@@ -936,13 +962,15 @@ impl Member {
         let member = row
             .school_id
             .or(row.organization_id)
+            .or(row.person_id)
             .ok_or_else(|| corrupt("member"))?;
         Ok(Member {
             id,
             network_id: row.network_id.0,
             school_id: row.school_id.map(|s| s.0),
             organization_id: row.organization_id.map(|o| o.0),
-            name: names.get(&member.0).cloned().unwrap_or_default(),
+            person_id: row.person_id.map(|p| p.0),
+            name: names.get(&member.0).cloned(),
             role: row.role.parse().map_err(|()| corrupt("role"))?,
             joined_on: date(row.joined_on.as_deref(), "joined_on")?,
             left_on: date(row.left_on.as_deref(), "left_on")?,
@@ -955,6 +983,7 @@ impl Member {
         json!({
             "school_id": self.school_id,
             "organization_id": self.organization_id,
+            "person_id": self.person_id,
             "role": self.role,
             "joined_on": self.joined_on,
             "left_on": self.left_on,
@@ -982,7 +1011,7 @@ pub struct MemberListParams {
     /// Only these roles (repeatable).
     #[param(inline)]
     pub role: Option<Vec<MemberRole>>,
-    /// Only school members or only organisation members.
+    /// Only school, organisation or person members.
     #[param(inline)]
     pub member_kind: Option<MemberKind>,
     /// Page size, 1-500.
@@ -1048,13 +1077,14 @@ pub async fn list_network_members(
     reader.finish()?;
     let id = parse_id(&path)?;
     let scope = TerritoryScope::of(&auth.principal);
+    let people = people_scope(&auth.principal);
     let page = filter.page.clone();
     let (rows, names) = db
         .read(move |conn| {
             repo::find(conn, id, &scope)?
                 .ok_or_else(|| ApiError::not_found(Resource::Network, id))?;
             let rows = repo::list_members(conn, id, &filter)?;
-            let names = repo::member_names(conn, &rows)?;
+            let names = repo::member_names(conn, &rows, people.as_ref())?;
             Ok((rows, names))
         })
         .await?;
@@ -1104,6 +1134,7 @@ pub async fn create_network_member(
 ) -> ApiResult<HttpResponse> {
     let network_id = parse_id(&path)?;
     let input = checked::<MemberInput>("create_network_member", &body)?;
+    let people = people_scope(&auth.principal);
     let ctx = Context {
         catalogue: catalogue.into_inner(),
         scope: TerritoryScope::of(&auth.principal),
@@ -1113,7 +1144,7 @@ pub async fn create_network_member(
             let network = writable(tx.conn(), network_id, &ctx.scope)?;
             let data = validate_member(&input, &network, None, &ctx, tx.conn())?;
             let row = repo::insert_member(tx, Uuid::now_v7(), &network, &data)?;
-            let names = repo::member_names(tx.conn(), std::slice::from_ref(&row))?;
+            let names = repo::member_names(tx.conn(), std::slice::from_ref(&row), people.as_ref())?;
             Ok((row, names))
         })
         .await?;
@@ -1158,13 +1189,14 @@ pub async fn get_network_member(
     let network_id = parse_id(&network_id)?;
     let member_id = parse_member_id(&member_id)?;
     let scope = TerritoryScope::of(&auth.principal);
+    let people = people_scope(&auth.principal);
     let (row, names) = db
         .read(move |conn| {
             repo::find(conn, network_id, &scope)?
                 .ok_or_else(|| ApiError::not_found(Resource::Network, network_id))?;
             let row = repo::find_member(conn, network_id, member_id)?
                 .ok_or_else(|| ApiError::not_found(Resource::Member, member_id))?;
-            let names = repo::member_names(conn, std::slice::from_ref(&row))?;
+            let names = repo::member_names(conn, std::slice::from_ref(&row), people.as_ref())?;
             Ok((row, names))
         })
         .await?;
@@ -1199,6 +1231,7 @@ async fn update_member(
     } else {
         Some(checked::<MemberInput>(operation, &body)?)
     };
+    let people = people_scope(&auth.principal);
     let ctx = Context {
         catalogue: catalogue.into_inner(),
         scope: TerritoryScope::of(&auth.principal),
@@ -1209,20 +1242,24 @@ async fn update_member(
             let current = repo::find_member(tx.conn(), network_id, member_id)?
                 .ok_or_else(|| ApiError::not_found(Resource::Member, member_id))?;
             preconditions.check_write(current.version)?;
-            let names = repo::member_names(tx.conn(), std::slice::from_ref(&current))?;
+            let names =
+                repo::member_names(tx.conn(), std::slice::from_ref(&current), people.as_ref())?;
             let document = Member::from_row(current.clone(), &names)?;
             let input: MemberInput = match replacement {
                 Some(input) => input,
                 None => merged("replace_network_member", document.as_input(), &body)?,
             };
             let same_member = input.school_id == document.school_id
-                && input.organization_id == document.organization_id;
+                && input.organization_id == document.organization_id
+                && input.person_id == document.person_id;
             if !same_member {
                 return Err(crate::routes::common::immutable(
                     if document.school_id.is_some() {
                         "/school_id"
-                    } else {
+                    } else if document.organization_id.is_some() {
                         "/organization_id"
+                    } else {
+                        "/person_id"
                     },
                 ));
             }
@@ -1461,12 +1498,22 @@ pub async fn list_school_networks(
         .read(move |conn| {
             schools::find(conn, school_id, &scope)?
                 .ok_or_else(|| ApiError::not_found(Resource::School, school_id))?;
-            Ok(repo::memberships_of(conn, school_id, on.as_deref())?)
+            Ok(repo::memberships_of(
+                conn,
+                repo::MemberRef::School(school_id),
+                on.as_deref(),
+            )?)
         })
         .await?;
+    Ok(web::Json(MembershipList {
+        items: memberships(rows)?,
+    }))
+}
+
+/// Memberships with their networks, as listed for a school or a person.
+pub fn memberships(rows: Vec<(MemberRow, NetworkRow)>) -> ApiResult<Vec<Membership>> {
     let names = HashMap::new();
-    let items = rows
-        .into_iter()
+    rows.into_iter()
         .map(|(member, network)| -> ApiResult<Membership> {
             let member = Member::from_row(member, &names)?;
             Ok(Membership {
@@ -1482,6 +1529,5 @@ pub async fn list_school_networks(
                 left_on: member.left_on,
             })
         })
-        .collect::<ApiResult<_>>()?;
-    Ok(web::Json(MembershipList { items }))
+        .collect()
 }

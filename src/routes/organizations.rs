@@ -659,6 +659,7 @@ pub async fn delete_organization(
         let current = current(tx.conn(), id, &scope, &preconditions)?;
         if schools::refers_to_organization(tx.conn(), id)?
             || crate::repository::networks::refers_to_organization(tx.conn(), id)?
+            || crate::repository::people::organization_has_people(tx.conn(), id)?
         {
             return Err(ApiError::InUse);
         }

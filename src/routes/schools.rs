@@ -1025,7 +1025,9 @@ pub async fn delete_school(
     let scope = TerritoryScope::of(&auth.principal);
     db.write(move |tx| {
         let current = current(tx.conn(), id, &scope, &preconditions)?;
-        if crate::repository::networks::refers_to_school(tx.conn(), id)? {
+        if crate::repository::networks::refers_to_school(tx.conn(), id)?
+            || crate::repository::people::school_is_referred_to(tx.conn(), id)?
+        {
             return Err(ApiError::InUse);
         }
         match repo::delete(tx, &current)? {

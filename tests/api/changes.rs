@@ -115,7 +115,7 @@ async fn every_write_is_in_the_feed_in_order_with_tombstones() {
 
         let bad = app
             .get(
-                "/api/v1/changes?after=-1&limit=5000&resource=person",
+                "/api/v1/changes?after=-1&limit=5000&resource=nobody",
                 Some(&token),
             )
             .await;

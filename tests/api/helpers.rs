@@ -493,33 +493,72 @@ pub fn through_proxy(database: &TestDatabase, proxy: &DbProxy) -> String {
     url.to_string()
 }
 
-/// The example body with its references to other resources pointed at the ones created.
+/// The example body with its references to other resources pointed at the ones created, at
+/// any depth (affiliations, agreements), and attendance keyed by the person created.
 pub fn concrete_body(body: &Value, created: &HashMap<String, String>) -> Value {
-    let mut body = body.clone();
-    for (field, collection) in [
-        ("school_id", "/api/v1/schools"),
-        ("organization_id", "/api/v1/organizations"),
-        ("responsible_id", "/api/v1/organizations"),
-    ] {
-        if let (Some(value), Some(id)) = (body.get_mut(field), created.get(collection))
-            && !value.is_null()
-        {
-            *value = Value::String(id.clone());
+    let collection = |field: &str| match field {
+        "school_id" | "host_school_id" | "owner_school_id" => Some("/api/v1/schools"),
+        "organization_id" | "responsible_id" => Some("/api/v1/organizations"),
+        "person_id" | "owner_person_id" => Some("/api/v1/people"),
+        _ => None,
+    };
+    match body {
+        Value::Object(fields) => Value::Object(
+            fields
+                .iter()
+                .map(|(field, value)| {
+                    let value = match (collection(field), value) {
+                        (Some(c), Value::String(_)) => created
+                            .get(c)
+                            .map_or_else(|| value.clone(), |id| Value::String(id.clone())),
+                        (_, Value::Object(attendance)) if field == "attendance" => {
+                            match created.get("/api/v1/people") {
+                                Some(person) => Value::Object(
+                                    attendance
+                                        .values()
+                                        .take(1)
+                                        .map(|status| (person.clone(), status.clone()))
+                                        .collect(),
+                                ),
+                                None => value.clone(),
+                            }
+                        }
+                        _ => concrete_body(value, created),
+                    };
+                    (field.clone(), value)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => {
+            Value::Array(items.iter().map(|i| concrete_body(i, created)).collect())
         }
+        other => other.clone(),
     }
-    body
 }
 
 /// Resources in the order they may be created: what refers to others after them.
 pub fn dependency_rank(path: &str) -> u8 {
     let depth = u8::try_from(path.matches('{').count()).unwrap();
-    if path.starts_with("/api/v1/networks") {
-        2 + depth
+    if path.starts_with("/api/v1/sessions") {
+        5
+    } else if path.starts_with("/api/v1/networks") {
+        3 + depth
+    } else if path.starts_with("/api/v1/people") {
+        2
     } else if path.starts_with("/api/v1/schools") {
         1
     } else {
         0
     }
+}
+
+/// Records the id a POST to `template` created, under the collection its objects are read
+/// from too (sessions are created under their network and live at `/api/v1/sessions`).
+pub fn record_created(ids: &mut HashMap<String, String>, template: &str, id: String) {
+    if template.ends_with("/sessions") {
+        ids.insert("/api/v1/sessions".to_owned(), id.clone());
+    }
+    ids.insert(template.to_owned(), id);
 }
 
 /// A path template with each `{parameter}` replaced by the id created at the collection it

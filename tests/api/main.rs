@@ -17,4 +17,5 @@ mod openapi;
 mod organizations;
 mod schools;
 mod scoping;
+mod sessions;
 mod territories;

@@ -315,7 +315,7 @@ async fn members_are_dated_and_listed_on_a_date() {
         assert_eq!(issues(&problem), vec!["/organization_id not_applicable"]);
         let none = app.post(&members, &token, &json!({"role": "host"})).await;
         let problem = assert_problem(none, 422).await;
-        assert_eq!(issues(&problem), vec!["/organization_id required"]);
+        assert_eq!(issues(&problem), vec!["/person_id required"]);
         let backwards = app
             .post(
                 &members,
@@ -481,6 +481,41 @@ async fn the_demo_networks_of_the_sources_are_loaded_once() {
                     && n["kind"] == "red_secretarias")
         );
 
+        // The Escuela de Secretarías: its two groups of encounters, with their head counts.
+        let escuela = networks
+            .iter()
+            .find(|n| n["name"] == "Escuela de Secretarías")
+            .unwrap();
+        let sessions = app
+            .read_all(
+                &format!("/api/v1/networks/{}/sessions", id(escuela)),
+                &token,
+            )
+            .await;
+        let mut counts: Vec<(String, i64)> = sessions
+            .iter()
+            .flat_map(|s| s["participant_counts"].as_array().unwrap().clone())
+            .map(|c| {
+                (
+                    c["unit"].as_str().unwrap().to_owned(),
+                    c["count"].as_i64().unwrap(),
+                )
+            })
+            .collect();
+        counts.sort();
+        assert_eq!(
+            counts,
+            vec![
+                ("organizations".to_owned(), 85),
+                ("people".to_owned(), 6000)
+            ]
+        );
+        assert!(
+            sessions
+                .iter()
+                .all(|s| s["status"] == "held" && s["date"].is_null())
+        );
+
         // Magallanes: 19 schools, 18 municipal and one particular subvencionado.
         let magallanes = app
             .read_all("/api/v1/networks?territory=CL-12", &token)
@@ -536,7 +571,9 @@ async fn the_demo_networks_of_the_sources_are_loaded_once() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(output.status.success(), "{stderr}");
         assert!(
-            stderr.contains("0 organisations, 0 schools, 0 networks, 0 memberships added"),
+            stderr.contains(
+                "0 organisations, 0 schools, 0 networks, 0 memberships, 0 sessions added"
+            ),
             "{stderr}"
         );
         let after = app.read("/api/v1/changes?limit=1000", &token).await;
@@ -570,7 +607,9 @@ async fn the_demo_networks_of_the_sources_are_loaded_once() {
             .unwrap();
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(
-            stderr.contains("0 organisations, 0 schools, 1 networks, 7 memberships added"),
+            stderr.contains(
+                "0 organisations, 0 schools, 1 networks, 7 memberships, 0 sessions added"
+            ),
             "{stderr}"
         );
         assert_eq!(

@@ -5,7 +5,9 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use crate::helpers::{TestApp, assert_problem, backends, concrete_body, dependency_rank};
+use crate::helpers::{
+    TestApp, assert_problem, backends, concrete_body, dependency_rank, record_created,
+};
 
 #[test]
 fn the_committed_openapi_document_matches_the_code() {
@@ -188,8 +190,9 @@ async fn every_operation_enforces_its_documented_security_and_works_with_its_exa
             );
             if operation.method == "POST" {
                 let body: Value = serde_json::from_str(&text).unwrap();
-                created.insert(
-                    operation.path.clone(),
+                record_created(
+                    &mut created,
+                    &operation.path,
                     body["id"].as_str().unwrap().to_owned(),
                 );
             }
