@@ -3,7 +3,44 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use diesel::connection::{Instrumentation, InstrumentationEvent};
+use diesel::prelude::*;
+use redes::configuration::DatabaseUrl;
+use redes::db::DbConnection;
+
 use crate::helpers::{ALL_SCOPES, TestApp, assert_problem, backends, issues};
+
+/// How many SQL statements the yearly summary of `network` runs, on a connection of its own to
+/// the app's database that counts them.
+fn summary_statements(app: &TestApp, network: &str) -> usize {
+    let mut conn = match &app.settings.database.url {
+        DatabaseUrl::Sqlite(path) => {
+            DbConnection::Sqlite(SqliteConnection::establish(&path.display().to_string()).unwrap())
+        }
+        DatabaseUrl::Postgres(url) => DbConnection::Pg(PgConnection::establish(url).unwrap()),
+    };
+    let statements = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&statements);
+    let counting = move |event: InstrumentationEvent<'_>| {
+        if let InstrumentationEvent::StartQuery { .. } = event {
+            counter.fetch_add(1, Ordering::SeqCst);
+        }
+    };
+    conn.set_instrumentation(Box::new(counting) as Box<dyn Instrumentation>);
+    let network = uuid::Uuid::parse_str(network).unwrap();
+    redes::repository::sessions::summary(
+        &mut conn,
+        network,
+        "2017-01-01",
+        "2017-12-31",
+        "2026-11-24",
+    )
+    .unwrap();
+    statements.load(Ordering::SeqCst)
+}
 
 fn id(object: &Value) -> &str {
     object["id"].as_str().unwrap()
@@ -400,6 +437,9 @@ async fn the_yearly_summary_matches_hand_counted_figures() {
         assert_eq!(empty["sessions"]["held_rate"], Value::Null);
         assert_eq!(empty["attendance"]["rate"], Value::Null);
         assert_eq!(empty["members"]["at_end"], 1);
+
+        // The figures are one SQL statement, whatever the number of sessions.
+        assert_eq!(summary_statements(&app, id(&red)), 1);
 
         // The year is required and bounded.
         let path = format!("/api/v1/networks/{}/summary", id(&red));
