@@ -266,6 +266,7 @@ diesel::joinable!(person_affiliations -> people (person_id));
 diesel::joinable!(sessions -> networks (network_id));
 diesel::joinable!(session_attendance -> sessions (session_id));
 diesel::joinable!(session_participant_counts -> sessions (session_id));
+diesel::joinable!(session_agreements -> sessions (session_id));
 diesel::joinable!(network_members -> schools (school_id));
 
 diesel::allow_tables_to_appear_in_same_query!(

@@ -494,6 +494,52 @@ pub fn list(
     with_parts(conn, rows)
 }
 
+/// Filters of a network's agreement list.
+#[derive(Debug, Clone, Default)]
+pub struct AgreementFilter {
+    pub statuses: Vec<String>,
+    /// Only open agreements due before this day (`YYYY-MM-DD`).
+    pub overdue_on: Option<String>,
+    pub owner_person_id: Option<Uuid>,
+    pub owner_school_id: Option<Uuid>,
+    pub page: PageRequest,
+}
+
+/// A page of the agreements of a network's sessions, in the order they were recorded (ids are
+/// UUIDv7), each with its session.
+pub fn list_agreements(
+    conn: &mut DbConnection,
+    network_id: Uuid,
+    filter: &AgreementFilter,
+) -> QueryResult<Vec<(AgreementRow, SessionRow)>> {
+    use session_agreements::dsl as a;
+    let mut query = a::session_agreements
+        .inner_join(sessions::table)
+        .select((AgreementRow::as_select(), SessionRow::as_select()))
+        .filter(sessions::network_id.eq(DbUuid(network_id)))
+        .order(a::id.asc())
+        .limit(filter.page.fetch_limit())
+        .into_boxed();
+    if !filter.statuses.is_empty() {
+        query = query.filter(a::status.eq_any(filter.statuses.clone()));
+    }
+    if let Some(day) = &filter.overdue_on {
+        query = query
+            .filter(a::status.eq("open"))
+            .filter(a::due_on.lt(day.clone()));
+    }
+    if let Some(person) = filter.owner_person_id {
+        query = query.filter(a::owner_person_id.eq(DbUuid(person)));
+    }
+    if let Some(school) = filter.owner_school_id {
+        query = query.filter(a::owner_school_id.eq(DbUuid(school)));
+    }
+    if let Some(after) = filter.page.after.as_deref().and_then(NameCursor::decode) {
+        query = query.filter(a::id.gt(DbUuid(after.id)));
+    }
+    query.load(conn)
+}
+
 /// The figures of a network's year, as counted by the database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct SummaryCounts {

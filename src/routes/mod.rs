@@ -65,6 +65,7 @@ fn api_v1(cfg: &mut ServiceConfig) {
         .service(sessions::list_network_sessions)
         .service(sessions::create_network_session)
         .service(sessions::get_network_summary)
+        .service(sessions::list_network_agreements)
         .service(sessions::list_sessions)
         .service(sessions::get_session)
         .service(sessions::replace_session)

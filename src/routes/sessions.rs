@@ -26,8 +26,8 @@ use crate::pagination::into_page;
 use crate::query::{NoParams, QueryParams, QueryReader, parse_date};
 use crate::repository::networks::{self as networks_repo, NetworkRow};
 use crate::repository::sessions::{
-    self as repo, AgreementRow, AttendanceRow, CountRow, SessionData, SessionFilter, SessionParts,
-    SessionRecord,
+    self as repo, AgreementFilter, AgreementRow, AttendanceRow, CountRow, SessionData,
+    SessionFilter, SessionParts, SessionRecord,
 };
 use crate::repository::{NameCursor, UpdateOutcome, people, schools};
 use crate::routes::common::{
@@ -1067,6 +1067,166 @@ pub async fn delete_session(
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+// Agreements across a network's sessions.
+
+/// An agreement with the session where it was reached.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "019ab3c2-7d10-7a3e-8e44-2f7c1b9d0e77",
+    "text": "Cada escuela presenta en la próxima sesión cómo sus sellos aparecen en el PME.",
+    "owner_person_id": null,
+    "owner_school_id": "56109f40-17b6-42a2-80a0-1ee14ff99828",
+    "due_on": "2017-05-10",
+    "status": "open",
+    "followed_up_in": null,
+    "session_id": "019ab3c2-7d10-7a3e-8e44-2f7c1b9d0e88",
+    "session_title": "Los sellos del PEI en las acciones del PME",
+    "session_date": "2017-04-12"
+}))]
+pub struct NetworkAgreement {
+    pub id: Uuid,
+    pub text: String,
+    pub owner_person_id: Option<Uuid>,
+    pub owner_school_id: Option<Uuid>,
+    pub due_on: Option<NaiveDate>,
+    pub status: AgreementStatus,
+    pub followed_up_in: Option<Uuid>,
+    /// The session where it was reached.
+    pub session_id: Uuid,
+    pub session_title: String,
+    pub session_date: Option<NaiveDate>,
+}
+
+/// A page of a network's agreements.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"items": [], "next_cursor": null}))]
+pub struct AgreementPage {
+    pub items: Vec<NetworkAgreement>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Filters of `GET /api/v1/networks/{id}/agreements`.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AgreementListParams {
+    /// Only these statuses (repeatable).
+    #[param(inline)]
+    pub status: Option<Vec<AgreementStatus>>,
+    /// `true`: only open agreements whose due date has passed (before today, UTC).
+    pub overdue: Option<bool>,
+    /// Only agreements this person owns.
+    pub owner_person_id: Option<Uuid>,
+    /// Only agreements this school owns.
+    pub owner_school_id: Option<Uuid>,
+    /// Page size, 1-500.
+    #[param(minimum = 1, maximum = 500, default = 50)]
+    pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+const AGREEMENT_PARAMS: &[&str] = &[
+    "status",
+    "overdue",
+    "owner_person_id",
+    "owner_school_id",
+    "limit",
+    "cursor",
+];
+
+/// List a network's agreements.
+///
+/// The agreements of all its sessions, in the order they were recorded, each with its
+/// session: what is open, what is overdue, what a school or a person owes.
+#[utoipa::path(
+    tag = "sessions",
+    operation_id = "list_network_agreements",
+    params(("id" = Uuid, Path, description = "The network's id."), AgreementListParams),
+    responses(
+        (status = 200, description = "A page of agreements.", body = AgreementPage),
+        (status = 400, response = responses::BadRequest),
+        (status = 401, response = responses::Unauthorized),
+        (status = 403, response = responses::Forbidden),
+        (status = 404, response = responses::NotFound),
+        (status = 503, response = responses::Unavailable),
+    ),
+    security(("bearer" = ["sessions:read"]))
+)]
+#[get("/networks/{id}/agreements")]
+pub async fn list_network_agreements(
+    auth: Authorized<SessionsRead>,
+    query: QueryParams,
+    path: web::Path<String>,
+    db: web::Data<Db>,
+) -> ApiResult<web::Json<AgreementPage>> {
+    let mut reader = query.reader(AGREEMENT_PARAMS);
+    let statuses: Vec<AgreementStatus> = reader.choices("status", AgreementStatus::NAMES);
+    let filter = AgreementFilter {
+        statuses: statuses.iter().map(|s| s.as_str().to_owned()).collect(),
+        overdue_on: reader
+            .boolean("overdue")
+            .filter(|overdue| *overdue)
+            .map(|_| Utc::now().date_naive().to_string()),
+        owner_person_id: reader.uuid("owner_person_id"),
+        owner_school_id: reader.uuid("owner_school_id"),
+        page: reader.page(),
+    };
+    // Agreement lists page by id, with cursors of the shared form (see the member lists).
+    if filter
+        .page
+        .after
+        .as_deref()
+        .is_some_and(|c| NameCursor::decode(c).is_none())
+    {
+        reader.issue("cursor", IssueKind::InvalidCursor);
+    }
+    reader.finish()?;
+    let id = path_id(Resource::Network, &path)?;
+    let scope = TerritoryScope::of(&auth.principal);
+    let page = filter.page.clone();
+    let rows = db
+        .read(move |conn| {
+            networks_repo::find(conn, id, &scope)?
+                .ok_or_else(|| ApiError::not_found(Resource::Network, id))?;
+            Ok(repo::list_agreements(conn, id, &filter)?)
+        })
+        .await?;
+    let (rows, next) = into_page(rows, &page, |(agreement, _)| {
+        NameCursor::encode("", agreement.id.0)
+    });
+    let items = rows
+        .into_iter()
+        .map(|(a, session)| {
+            let corrupt = || ApiError::internal(anyhow::anyhow!("agreement {} is corrupt", a.id.0));
+            Ok(NetworkAgreement {
+                id: a.id.0,
+                owner_person_id: a.owner_person_id.map(|p| p.0),
+                owner_school_id: a.owner_school_id.map(|s| s.0),
+                due_on: a
+                    .due_on
+                    .as_deref()
+                    .map(|d| parse_date(d).ok_or_else(corrupt))
+                    .transpose()?,
+                status: a.status.parse().map_err(|()| corrupt())?,
+                followed_up_in: a.followed_up_in.map(|s| s.0),
+                text: a.text,
+                session_id: session.id.0,
+                session_date: session
+                    .date
+                    .as_deref()
+                    .map(|d| parse_date(d).ok_or_else(corrupt))
+                    .transpose()?,
+                session_title: session.title,
+            })
+        })
+        .collect::<ApiResult<_>>()?;
+    Ok(web::Json(AgreementPage {
+        items,
+        next_cursor: next,
+    }))
 }
 
 // Summary.

@@ -438,6 +438,27 @@ async fn the_yearly_summary_matches_hand_counted_figures() {
         assert_eq!(empty["attendance"]["rate"], Value::Null);
         assert_eq!(empty["members"]["at_end"], 1);
 
+        // The network's agreements across its sessions: open, overdue, paged.
+        let agreements = format!("/api/v1/networks/{}/agreements", id(&red));
+        for (query, expected) in [
+            ("status=open", vec!["Vencido", "Futuro"]),
+            ("overdue=true", vec!["Vencido"]),
+            ("status=dropped&status=done", vec!["Hecho", "Descartado"]),
+        ] {
+            let page = app.read(&format!("{agreements}?{query}"), &token).await;
+            let texts: Vec<&str> = page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a["text"].as_str().unwrap())
+                .collect();
+            assert_eq!(texts, expected, "{query}");
+        }
+        let all = app.read_all(&format!("{agreements}?limit=1"), &token).await;
+        assert_eq!(all.len(), 4);
+        assert_eq!(all[0]["session_title"], "S1");
+        assert_eq!(all[0]["session_date"], "2017-03-15");
+
         // The figures are one SQL statement, whatever the number of sessions.
         assert_eq!(summary_statements(&app, id(&red)), 1);
 
