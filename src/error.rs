@@ -323,6 +323,8 @@ pub enum Resource {
     Member,
     Person,
     Session,
+    Catalogue,
+    CatalogueItem,
 }
 
 impl Resource {
@@ -335,6 +337,8 @@ impl Resource {
             Resource::Member => lang.pick("el integrante", "member"),
             Resource::Person => lang.pick("la persona", "person"),
             Resource::Session => lang.pick("la sesión", "session"),
+            Resource::Catalogue => lang.pick("el catálogo", "catalogue"),
+            Resource::CatalogueItem => lang.pick("el elemento del catálogo", "catalogue item"),
         }
     }
 }

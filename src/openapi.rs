@@ -40,6 +40,11 @@ use crate::error::{Problem, ProblemIssue};
             attendance person by person or as head counts, agreements, evidence, reflection) \
             and its yearly activity summary. Visible wherever the network is; written where \
             the network's own territory is. Scopes `sessions:read`, `sessions:write`."),
+        (name = "catalogues", description = "The management catalogues plans are articulated \
+            with, as versioned data: Chile's school-management model (dimensions and \
+            subdimensions, 2014 and 2020 versions), its six planes normativos with their legal \
+            basis, Colombia's áreas de gestión with their processes. Read with `plans:read`; \
+            national principals with `catalogues:admin` add items of their own."),
         (name = "changes", description = "The change journal of every write, in commit order, \
             for integrators to sync from; scope `changes:read`."),
         (name = "operations", description = "Health and metrics for operators; no token."),
@@ -266,6 +271,13 @@ fn refine(doc: &mut Value) {
         "if": {"properties": {"owner_person_id": {"type": "string"}}, "required": ["owner_person_id"]},
         "then": {"properties": {"owner_school_id": {"type": "null"}}},
     }]);
+
+    // Catalogue items: a closed body, a code of capitals, digits and hyphens.
+    let item = &mut schemas["CatalogueItemInput"];
+    item["additionalProperties"] = json!(false);
+    item["properties"]["code"]["pattern"] = json!("^[A-Z0-9]+(-[A-Z0-9]+)*$");
+    item["properties"]["name"]["pattern"] = json!(NAME_PATTERN);
+    item["properties"]["legal_basis"]["pattern"] = plain_text.clone();
 
     // A field that must be absent (or null) in this case.
     let absent = json!({"type": "null"});

@@ -261,7 +261,47 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::Uuid;
+
+    /// Management catalogues, one row per version (built in, from `catalog/management`).
+    catalogues (id) {
+        id -> Uuid,
+        code -> Text,
+        version -> Text,
+        name -> Text,
+        kind -> Text,
+        country -> Text,
+        valid_from -> Nullable<Integer>,
+        valid_to -> Nullable<Integer>,
+        source -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::{Uuid, UtcTimestamp};
+
+    /// The items of a catalogue: dimensions, subdimensions, planes normativos, áreas, processes.
+    catalogue_items (id) {
+        id -> Uuid,
+        catalogue_id -> Uuid,
+        code -> Text,
+        name -> Text,
+        level -> Text,
+        parent_id -> Nullable<Uuid>,
+        legal_basis -> Nullable<Text>,
+        ordinal -> Integer,
+        builtin -> Bool,
+        version -> BigInt,
+        created_at -> UtcTimestamp,
+        updated_at -> UtcTimestamp,
+    }
+}
+
 diesel::joinable!(network_members -> networks (network_id));
+diesel::joinable!(catalogue_items -> catalogues (catalogue_id));
 diesel::joinable!(person_affiliations -> people (person_id));
 diesel::joinable!(sessions -> networks (network_id));
 diesel::joinable!(session_attendance -> sessions (session_id));
@@ -282,5 +322,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     session_attendance,
     session_participant_counts,
-    session_agreements
+    session_agreements,
+    catalogues,
+    catalogue_items
 );

@@ -189,6 +189,14 @@ pub fn prepare_database(
             tracing::info!(inserted, updated, "territory catalogue loaded");
         }
     }
+    match crate::repository::catalogues::sync_builtin(conn)
+        .context("cannot load the management catalogues")?
+    {
+        crate::repository::catalogues::SyncOutcome::Unchanged => {}
+        crate::repository::catalogues::SyncOutcome::Loaded { catalogues, items } => {
+            tracing::info!(catalogues, items, "management catalogues loaded");
+        }
+    }
     if demo {
         match crate::demo::load_once(conn, catalogue) {
             Ok(None) => {}

@@ -47,6 +47,13 @@ fuzz_target!(|bytes: &[u8]| {
             assert!(serde_json::from_value::<SessionInput>(body.clone()).is_ok(), "{body}");
         }
     }
+    if matches!(contract.issues("create_catalogue_item", &body), Ok(issues) if issues.is_empty()) {
+        assert!(
+            serde_json::from_value::<redes::routes::catalogues::CatalogueItemInput>(body.clone())
+                .is_ok(),
+            "{body}"
+        );
+    }
     let _ = contract.issues("update_person", &body);
     let _ = contract.issues("update_session", &body);
     let _ = contract.issues("update_network", &body);

@@ -46,6 +46,10 @@ scopes! {
     SessionsRead => "sessions:read";
     /// Create, change and delete sessions of networks in the caller's territories.
     SessionsWrite => "sessions:write";
+    /// Read plans and the management catalogues.
+    PlansRead => "plans:read";
+    /// Add items to the management catalogues and remove those added (national principals).
+    CataloguesAdmin => "catalogues:admin";
     /// Read the change journal of the caller's territories.
     ChangesRead => "changes:read";
 }

@@ -10,6 +10,7 @@ named_enum! {
         NetworkMember => "network_member",
         Person => "person",
         Session => "session",
+        CatalogueItem => "catalogue_item",
     }
 }
 

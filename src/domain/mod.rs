@@ -91,6 +91,7 @@ pub mod codes;
 pub mod journal;
 pub mod network;
 pub mod organization;
+pub mod plan;
 pub mod school;
 pub mod territory;
 pub mod text;

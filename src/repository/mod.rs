@@ -1,6 +1,7 @@
 //! Diesel queries, one module per resource. Functions take a connection and return
 //! `QueryResult`; lookups return `Option` rather than turning a database error into "not found".
 
+pub mod catalogues;
 pub mod changes;
 pub mod networks;
 pub mod organizations;

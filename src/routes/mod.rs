@@ -1,5 +1,6 @@
 //! HTTP handlers, one module per resource, and the registration every build of the app shares.
 
+pub mod catalogues;
 pub mod changes;
 pub mod common;
 pub mod health;
@@ -71,6 +72,11 @@ fn api_v1(cfg: &mut ServiceConfig) {
         .service(sessions::replace_session)
         .service(sessions::update_session)
         .service(sessions::delete_session)
+        .service(catalogues::list_catalogues)
+        .service(catalogues::get_catalogue)
+        .service(catalogues::create_catalogue_item)
+        .service(catalogues::get_catalogue_item)
+        .service(catalogues::delete_catalogue_item)
         .service(changes::list_changes);
 }
 

@@ -7,6 +7,7 @@
 mod auth;
 mod authorization;
 mod bodies;
+mod catalogues;
 mod changes;
 mod cli;
 mod errors;

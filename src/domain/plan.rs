@@ -1,0 +1,26 @@
+//! School plans and what they are articulated with: the management catalogues.
+
+named_enum! {
+    /// What a catalogue holds: `management_model` (Chile's dimensions and subdimensions of
+    /// school management), `planes_normativos` (the plans the law requires of every school),
+    /// `areas_de_gestion` (Colombia's areas and processes of school management).
+    #[schema(example = "management_model")]
+    pub enum CatalogueKind {
+        ManagementModel => "management_model",
+        PlanesNormativos => "planes_normativos",
+        AreasDeGestion => "areas_de_gestion",
+    }
+}
+
+named_enum! {
+    /// An item's place in its catalogue: `area`, `dimension`, `subdimension`, `plan` (a plan
+    /// normativo) or `process` (a process of a Colombian área de gestión).
+    #[schema(example = "subdimension")]
+    pub enum ItemLevel {
+        Area => "area",
+        Dimension => "dimension",
+        Subdimension => "subdimension",
+        Plan => "plan",
+        Process => "process",
+    }
+}
