@@ -325,6 +325,7 @@ pub enum Resource {
     Session,
     Catalogue,
     CatalogueItem,
+    Pei,
 }
 
 impl Resource {
@@ -339,6 +340,7 @@ impl Resource {
             Resource::Session => lang.pick("la sesión", "session"),
             Resource::Catalogue => lang.pick("el catálogo", "catalogue"),
             Resource::CatalogueItem => lang.pick("el elemento del catálogo", "catalogue item"),
+            Resource::Pei => lang.pick("el PEI del establecimiento", "school's PEI"),
         }
     }
 }

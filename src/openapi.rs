@@ -40,6 +40,9 @@ use crate::error::{Problem, ProblemIssue};
             attendance person by person or as head counts, agreements, evidence, reflection) \
             and its yearly activity summary. Visible wherever the network is; written where \
             the network's own territory is. Scopes `sessions:read`, `sessions:write`."),
+        (name = "plans", description = "Schools' plans: the PEI (vision, mission, sellos \
+            educativos, principles, values, profiles) with its history of revisions. Scoped \
+            through the school; scopes `plans:read`, `plans:write`."),
         (name = "catalogues", description = "The management catalogues plans are articulated \
             with, as versioned data: Chile's school-management model (dimensions and \
             subdimensions, 2014 and 2020 versions), its six planes normativos with their legal \
@@ -278,6 +281,29 @@ fn refine(doc: &mut Value) {
     item["properties"]["code"]["pattern"] = json!("^[A-Z0-9]+(-[A-Z0-9]+)*$");
     item["properties"]["name"]["pattern"] = json!(NAME_PATTERN);
     item["properties"]["legal_basis"]["pattern"] = plain_text.clone();
+
+    // PEI: closed bodies, bounded text, profiles keyed by actor.
+    for name in ["PeiInput", "PeiPatch"] {
+        let schema = &mut schemas[name];
+        schema["additionalProperties"] = json!(false);
+        let properties = &mut schema["properties"];
+        for field in ["vision", "mission"] {
+            properties[field]["pattern"] = plain_text.clone();
+        }
+        for field in ["principles", "values"] {
+            properties[field]["items"] = list_item.clone();
+        }
+        properties["profiles"]["propertyNames"] =
+            json!({"enum": crate::domain::plan::Actor::NAMES});
+        properties["profiles"]["additionalProperties"] =
+            json!({"type": "string", "maxLength": 5000, "pattern": plain_text});
+    }
+    schemas["Pei"]["properties"]["profiles"]["propertyNames"] =
+        json!({"enum": crate::domain::plan::Actor::NAMES});
+    let sello = &mut schemas["SelloInput"];
+    sello["additionalProperties"] = json!(false);
+    sello["properties"]["name"]["pattern"] = json!(NAME_PATTERN);
+    sello["properties"]["description"]["pattern"] = plain_text.clone();
 
     // A field that must be absent (or null) in this case.
     let absent = json!({"type": "null"});

@@ -300,7 +300,42 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::{Uuid, UtcTimestamp};
+
+    /// The revisions of schools' PEIs; the highest is the current one.
+    pei_revisions (id) {
+        id -> Uuid,
+        school_id -> Uuid,
+        revision -> BigInt,
+        period_from -> Integer,
+        period_to -> Integer,
+        vision -> Nullable<Text>,
+        mission -> Nullable<Text>,
+        principles -> Text,
+        school_values -> Text,
+        profiles -> Text,
+        created_at -> UtcTimestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::Uuid;
+
+    /// The sellos educativos of each PEI revision; a sello keeps its id across revisions.
+    pei_sellos (revision_id, id) {
+        revision_id -> Uuid,
+        id -> Uuid,
+        ordinal -> Integer,
+        name -> Text,
+        description -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(network_members -> networks (network_id));
+diesel::joinable!(pei_sellos -> pei_revisions (revision_id));
 diesel::joinable!(catalogue_items -> catalogues (catalogue_id));
 diesel::joinable!(person_affiliations -> people (person_id));
 diesel::joinable!(sessions -> networks (network_id));
@@ -324,5 +359,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     session_participant_counts,
     session_agreements,
     catalogues,
-    catalogue_items
+    catalogue_items,
+    pei_revisions,
+    pei_sellos
 );

@@ -54,6 +54,13 @@ fuzz_target!(|bytes: &[u8]| {
             "{body}"
         );
     }
+    if matches!(contract.issues("replace_school_pei", &body), Ok(issues) if issues.is_empty()) {
+        assert!(
+            serde_json::from_value::<redes::routes::pei::PeiInput>(body.clone()).is_ok(),
+            "{body}"
+        );
+    }
+    let _ = contract.issues("update_school_pei", &body);
     let _ = contract.issues("update_person", &body);
     let _ = contract.issues("update_session", &body);
     let _ = contract.issues("update_network", &body);

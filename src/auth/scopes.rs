@@ -48,6 +48,8 @@ scopes! {
     SessionsWrite => "sessions:write";
     /// Read plans and the management catalogues.
     PlansRead => "plans:read";
+    /// Write the plans (PEI, PME) of schools in the caller's territories.
+    PlansWrite => "plans:write";
     /// Add items to the management catalogues and remove those added (national principals).
     CataloguesAdmin => "catalogues:admin";
     /// Read the change journal of the caller's territories.

@@ -11,6 +11,7 @@ named_enum! {
         Person => "person",
         Session => "session",
         CatalogueItem => "catalogue_item",
+        Pei => "pei",
     }
 }
 

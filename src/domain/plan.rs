@@ -24,3 +24,17 @@ named_enum! {
         Process => "process",
     }
 }
+
+named_enum! {
+    /// Whose profile a PEI describes: `estudiante`, `docente`, `directivo`,
+    /// `asistente_educacion`, `apoderado`, `profesional_apoyo`.
+    #[schema(example = "estudiante")]
+    pub enum Actor {
+        Estudiante => "estudiante",
+        Docente => "docente",
+        Directivo => "directivo",
+        AsistenteEducacion => "asistente_educacion",
+        Apoderado => "apoderado",
+        ProfesionalApoyo => "profesional_apoyo",
+    }
+}

@@ -5,6 +5,7 @@ pub mod catalogues;
 pub mod changes;
 pub mod networks;
 pub mod organizations;
+pub mod pei;
 pub mod people;
 pub mod schools;
 pub mod scoped;

@@ -6,6 +6,7 @@ pub mod common;
 pub mod health;
 pub mod networks;
 pub mod organizations;
+pub mod pei;
 pub mod people;
 pub mod schools;
 pub mod sessions;
@@ -44,6 +45,10 @@ fn api_v1(cfg: &mut ServiceConfig) {
         .service(schools::update_school)
         .service(schools::delete_school)
         .service(networks::list_school_networks)
+        .service(pei::get_school_pei)
+        .service(pei::replace_school_pei)
+        .service(pei::update_school_pei)
+        .service(pei::list_school_pei_history)
         .service(networks::list_networks)
         .service(networks::create_network)
         .service(networks::get_network)

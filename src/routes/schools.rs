@@ -1030,6 +1030,8 @@ pub async fn delete_school(
         {
             return Err(ApiError::InUse);
         }
+        // The PEI is the school's own record: it goes with it.
+        crate::repository::pei::delete_for_school(tx, id, &current.territory_path)?;
         match repo::delete(tx, &current)? {
             UpdateOutcome::Done(()) => Ok(()),
             UpdateOutcome::Concurrent => Err(ApiError::ConcurrentChange),

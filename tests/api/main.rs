@@ -16,6 +16,7 @@ mod helpers;
 mod networks;
 mod openapi;
 mod organizations;
+mod pei;
 mod schools;
 mod scoping;
 mod sessions;

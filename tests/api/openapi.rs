@@ -122,6 +122,8 @@ fn order(operation: &Operation) -> (u8, i8, String) {
     let rank = i8::try_from(dependency_rank(&operation.path)).unwrap();
     match operation.method.as_str() {
         "POST" => (0, rank, operation.path.clone()),
+        // A PUT that creates a school's one PEI comes with the creations.
+        "PUT" if operation.path.ends_with("/pei") => (0, rank, operation.path.clone()),
         "GET" => (1, 0, operation.path.clone()),
         "PUT" => (2, 0, operation.path.clone()),
         "PATCH" => (3, 0, operation.path.clone()),

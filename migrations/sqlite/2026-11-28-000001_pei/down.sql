@@ -1,0 +1,2 @@
+DROP TABLE pei_sellos;
+DROP TABLE pei_revisions;
