@@ -503,16 +503,11 @@ pub async fn list_school_pei_history(
 ) -> ApiResult<web::Json<PeiHistory>> {
     let mut reader = query.reader(&["limit", "cursor"]);
     let page = reader.page();
-    // Cursors have the shared form; their name part is the last revision listed.
+    // Cursors have the shared form; their name part is the last revision listed. As on the
+    // other lists, a cursor of another list is not an error: it reads as "from the start".
     let before = match page.after.as_deref().map(NameCursor::decode) {
         None => None,
-        Some(Some(cursor)) => match cursor.name.parse::<i64>() {
-            Ok(revision) => Some(revision),
-            Err(_) => {
-                reader.issue("cursor", IssueKind::InvalidCursor);
-                None
-            }
-        },
+        Some(Some(cursor)) => cursor.name.parse::<i64>().ok(),
         Some(None) => {
             reader.issue("cursor", IssueKind::InvalidCursor);
             None
