@@ -30,7 +30,8 @@ use crate::repository::networks::{
 };
 use crate::repository::{NameCursor, UpdateOutcome, organizations, schools};
 use crate::routes::common::{
-    body_territory, check_patch, checked, created, in_state, merged, not_modified, with_etag,
+    body_territory, check_patch, checked, created, in_state, merged, not_modified, optional_text,
+    with_etag,
 };
 
 /// A network's plan for one year (the year is its key in `work_plans`).
@@ -229,10 +230,6 @@ pub struct NetworkPatch {
 pub struct Context {
     pub catalogue: Arc<Catalogue>,
     pub scope: TerritoryScope,
-}
-
-fn optional_text(value: Option<&str>) -> Option<String> {
-    value.map(text).filter(|t| !t.is_empty())
 }
 
 fn text_list(values: Option<Vec<String>>) -> ApiResult<String> {
