@@ -15,8 +15,7 @@ use crate::repository::changes::{Change, Operation};
 use crate::repository::networks::{self, NetworkRow};
 use crate::repository::{NameCursor, UpdateOutcome};
 use crate::schema::{
-    network_members, schools, session_agreements, session_attendance, session_participant_counts,
-    sessions,
+    network_members, session_agreements, session_attendance, session_participant_counts, sessions,
 };
 
 pub const RESOURCE: &str = "session";
@@ -707,19 +706,4 @@ pub fn summary(
         schools_at_start: n(row.16),
         schools_at_end: n(row.17),
     })
-}
-
-/// The names of the schools among `ids`, by id (host schools and agreement owners).
-pub fn school_names(
-    conn: &mut DbConnection,
-    ids: Vec<DbUuid>,
-) -> QueryResult<HashMap<Uuid, String>> {
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let rows: Vec<(DbUuid, String)> = schools::table
-        .filter(schools::id.eq_any(ids))
-        .select((schools::id, schools::name))
-        .load(conn)?;
-    Ok(rows.into_iter().map(|(id, name)| (id.0, name)).collect())
 }

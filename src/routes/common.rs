@@ -194,6 +194,17 @@ pub fn optional_text(value: Option<&str>) -> Option<String> {
     value.map(crate::body::text).filter(|t| !t.is_empty())
 }
 
+/// Trimmed list items without the blank ones, as the JSON text a list column holds.
+pub fn text_list(values: Option<Vec<String>>) -> ApiResult<String> {
+    let items: Vec<String> = values
+        .unwrap_or_default()
+        .iter()
+        .map(|item| crate::body::text(item))
+        .filter(|item| !item.is_empty())
+        .collect();
+    serde_json::to_string(&items).map_err(ApiError::internal)
+}
+
 /// Deserializes a required whole number written as a JSON integer or an integral float.
 pub fn whole_number<'de, D, T>(deserializer: D) -> Result<T, D::Error>
 where

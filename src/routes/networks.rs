@@ -17,7 +17,6 @@ use crate::catalog::Catalogue;
 use crate::db::{Db, DbConnection, DbUuid};
 use crate::domain::Country;
 use crate::domain::network::{MemberKind, MemberRole, NetworkKind, NetworkStatus};
-use crate::domain::territory::parse_uuid;
 use crate::domain::text::fold;
 use crate::domain::{TerritoryLevel, TerritoryRef};
 use crate::error::{ApiError, ApiResult, Issue, IssueKind, Resource};
@@ -33,6 +32,7 @@ use crate::routes::common::{
     body_territory, check_patch, checked, created, in_state, merged, not_modified, optional_text,
     with_etag,
 };
+use crate::routes::common::{path_id, text_list};
 
 /// A network's plan for one year (the year is its key in `work_plans`).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
@@ -230,16 +230,6 @@ pub struct NetworkPatch {
 pub struct Context {
     pub catalogue: Arc<Catalogue>,
     pub scope: TerritoryScope,
-}
-
-fn text_list(values: Option<Vec<String>>) -> ApiResult<String> {
-    let items: Vec<String> = values
-        .unwrap_or_default()
-        .iter()
-        .map(|item| text(item))
-        .filter(|item| !item.is_empty())
-        .collect();
-    serde_json::to_string(&items).map_err(ApiError::internal)
 }
 
 /// The rules of a network no schema can state: its territory exists and is the caller's, the
@@ -528,12 +518,6 @@ pub async fn create_network(
     ))
 }
 
-fn parse_id(raw: &str) -> ApiResult<Uuid> {
-    parse_uuid(raw).ok_or_else(|| {
-        ApiError::not_found(Resource::Network, raw.chars().take(100).collect::<String>())
-    })
-}
-
 /// Get a network.
 ///
 /// With its `ETag`; `If-None-Match` with the current ETag answers 304.
@@ -562,7 +546,7 @@ pub async fn get_network(
     db: web::Data<Db>,
     catalogue: web::Data<Catalogue>,
 ) -> ApiResult<HttpResponse> {
-    let id = parse_id(&path)?;
+    let id = path_id(Resource::Network, &path)?;
     let scope = TerritoryScope::of(&auth.principal);
     let row = db
         .read(move |conn| Ok(repo::find(conn, id, &scope)?))
@@ -607,7 +591,7 @@ async fn update(
     db: web::Data<Db>,
     catalogue: web::Data<Catalogue>,
 ) -> ApiResult<HttpResponse> {
-    let id = parse_id(raw_id)?;
+    let id = path_id(Resource::Network, raw_id)?;
     let replacement = if merge {
         check_patch("update_network", &body)?;
         None
@@ -767,7 +751,7 @@ pub async fn delete_network(
     preconditions: Preconditions,
     db: web::Data<Db>,
 ) -> ApiResult<HttpResponse> {
-    let id = parse_id(&path)?;
+    let id = path_id(Resource::Network, &path)?;
     let scope = TerritoryScope::of(&auth.principal);
     db.write(move |tx| {
         let current = writable(tx.conn(), id, &scope)?;
@@ -1020,12 +1004,6 @@ pub struct MemberListParams {
 
 const MEMBER_PARAMS: &[&str] = &["on", "role", "member_kind", "limit", "cursor"];
 
-fn parse_member_id(raw: &str) -> ApiResult<Uuid> {
-    parse_uuid(raw).ok_or_else(|| {
-        ApiError::not_found(Resource::Member, raw.chars().take(100).collect::<String>())
-    })
-}
-
 /// List a network's members.
 ///
 /// In the order they were recorded. With `on`, the members on that date; without, every
@@ -1072,7 +1050,7 @@ pub async fn list_network_members(
         reader.issue("cursor", IssueKind::InvalidCursor);
     }
     reader.finish()?;
-    let id = parse_id(&path)?;
+    let id = path_id(Resource::Network, &path)?;
     let scope = TerritoryScope::of(&auth.principal);
     let people = people_scope(&auth.principal);
     let page = filter.page.clone();
@@ -1129,7 +1107,7 @@ pub async fn create_network_member(
     db: web::Data<Db>,
     catalogue: web::Data<Catalogue>,
 ) -> ApiResult<HttpResponse> {
-    let network_id = parse_id(&path)?;
+    let network_id = path_id(Resource::Network, &path)?;
     let input = checked::<MemberInput>("create_network_member", &body)?;
     let people = people_scope(&auth.principal);
     let ctx = Context {
@@ -1183,8 +1161,8 @@ pub async fn get_network_member(
     db: web::Data<Db>,
 ) -> ApiResult<HttpResponse> {
     let (network_id, member_id) = path.into_inner();
-    let network_id = parse_id(&network_id)?;
-    let member_id = parse_member_id(&member_id)?;
+    let network_id = path_id(Resource::Network, &network_id)?;
+    let member_id = path_id(Resource::Member, &member_id)?;
     let scope = TerritoryScope::of(&auth.principal);
     let people = people_scope(&auth.principal);
     let (row, names) = db
@@ -1220,8 +1198,8 @@ async fn update_member(
     catalogue: web::Data<Catalogue>,
     operation: &str,
 ) -> ApiResult<HttpResponse> {
-    let network_id = parse_id(&raw.0)?;
-    let member_id = parse_member_id(&raw.1)?;
+    let network_id = path_id(Resource::Network, &raw.0)?;
+    let member_id = path_id(Resource::Member, &raw.1)?;
     let replacement = if merge {
         check_patch(operation, &body)?;
         None
@@ -1403,8 +1381,8 @@ pub async fn delete_network_member(
     db: web::Data<Db>,
 ) -> ApiResult<HttpResponse> {
     let (network_id, member_id) = path.into_inner();
-    let network_id = parse_id(&network_id)?;
-    let member_id = parse_member_id(&member_id)?;
+    let network_id = path_id(Resource::Network, &network_id)?;
+    let member_id = path_id(Resource::Member, &member_id)?;
     let scope = TerritoryScope::of(&auth.principal);
     db.write(move |tx| {
         let network = writable(tx.conn(), network_id, &scope)?;
@@ -1486,10 +1464,7 @@ pub async fn list_school_networks(
     let mut reader = query.reader(&["on"]);
     let on = reader.date("on").map(|d| d.to_string());
     reader.finish()?;
-    let raw = path.into_inner();
-    let school_id = parse_uuid(&raw).ok_or_else(|| {
-        ApiError::not_found(Resource::School, raw.chars().take(100).collect::<String>())
-    })?;
+    let school_id = path_id(Resource::School, &path)?;
     let scope = TerritoryScope::of(&auth.principal);
     let rows = db
         .read(move |conn| {

@@ -17,7 +17,6 @@ use crate::db::{Db, DbConnection};
 use crate::domain::Country;
 use crate::domain::codes::{Rut, parse_etc_code};
 use crate::domain::organization::{OrganizationKind, SecretariaLevel};
-use crate::domain::territory::parse_uuid;
 use crate::error::{ApiError, ApiResult, IssueKind, Resource};
 use crate::etag::Preconditions;
 use crate::i18n::Lang;
@@ -28,6 +27,7 @@ use crate::repository::organizations::{
     self as repo, OrganizationData, OrganizationFilter, OrganizationRow,
 };
 use crate::repository::{NameCursor, UpdateOutcome, schools};
+use crate::routes::common::path_id;
 use crate::routes::common::{
     Warning, body_territory, check_patch, checked, created, immutable, in_state, merged,
     not_modified, taken, with_etag,
@@ -396,16 +396,6 @@ pub async fn create_organization(
     ))
 }
 
-/// The `{id}` of an organisation; anything else names none.
-fn parse_id(raw: &str) -> ApiResult<Uuid> {
-    parse_uuid(raw).ok_or_else(|| {
-        ApiError::not_found(
-            Resource::Organization,
-            raw.chars().take(100).collect::<String>(),
-        )
-    })
-}
-
 /// Get an organisation.
 ///
 /// With its `ETag`; `If-None-Match` with the current ETag answers 304.
@@ -435,7 +425,7 @@ pub async fn get_organization(
     db: web::Data<Db>,
     catalogue: web::Data<Catalogue>,
 ) -> ApiResult<HttpResponse> {
-    let id = parse_id(&path)?;
+    let id = path_id(Resource::Organization, &path)?;
     let scope = TerritoryScope::of(&auth.principal);
     let row = db
         .read(move |conn| Ok(repo::find(conn, id, &scope)?))
@@ -477,7 +467,7 @@ async fn update(
     db: web::Data<Db>,
     catalogue: web::Data<Catalogue>,
 ) -> ApiResult<HttpResponse> {
-    let id = parse_id(raw_id)?;
+    let id = path_id(Resource::Organization, raw_id)?;
     let replacement = if merge {
         check_patch("update_organization", &body)?;
         None
@@ -653,7 +643,7 @@ pub async fn delete_organization(
     preconditions: Preconditions,
     db: web::Data<Db>,
 ) -> ApiResult<HttpResponse> {
-    let id = parse_id(&path)?;
+    let id = path_id(Resource::Organization, &path)?;
     let scope = TerritoryScope::of(&auth.principal);
     db.write(move |tx| {
         let current = current(tx.conn(), id, &scope, &preconditions)?;

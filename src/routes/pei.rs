@@ -22,7 +22,8 @@ use crate::query::{NoParams, QueryParams};
 use crate::repository::pei::{self as repo, PeiData, PeiRecord};
 use crate::repository::{NameCursor, schools};
 use crate::routes::common::{
-    check_patch, checked, in_state, merged, not_modified, optional_text, path_id, with_etag,
+    check_patch, checked, in_state, merged, not_modified, optional_text, path_id, text_list,
+    with_etag,
 };
 
 /// A *sello educativo*: one of the marks that make the school's project its own. Its id stays
@@ -165,16 +166,6 @@ pub struct PeiPatch {
     profiles: Option<BTreeMap<String, String>>,
 }
 
-fn texts(values: Option<Vec<String>>) -> ApiResult<String> {
-    let items: Vec<String> = values
-        .unwrap_or_default()
-        .iter()
-        .map(|v| text(v))
-        .filter(|v| !v.is_empty())
-        .collect();
-    serde_json::to_string(&items).map_err(ApiError::internal)
-}
-
 /// The rules of a PEI no schema can state: the period does not end before it starts; sello
 /// ids are the current PEI's, each once.
 fn validate(input: PeiInput, current: Option<&PeiRecord>) -> ApiResult<PeiData> {
@@ -223,8 +214,8 @@ fn validate(input: PeiInput, current: Option<&PeiRecord>) -> ApiResult<PeiData> 
         period_to: input.period_to,
         vision: optional_text(input.vision.as_deref()),
         mission: optional_text(input.mission.as_deref()),
-        principles: texts(input.principles)?,
-        school_values: texts(input.values)?,
+        principles: text_list(input.principles)?,
+        school_values: text_list(input.values)?,
         profiles: serde_json::to_string(&profiles).map_err(ApiError::internal)?,
         sellos,
     })

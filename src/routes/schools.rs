@@ -17,7 +17,6 @@ use crate::db::{Db, DbConnection};
 use crate::domain::codes::{DaneCode, MAX_RBD, RbdInput, mod11_check_digit, parse_check_digit};
 use crate::domain::organization::OrganizationKind;
 use crate::domain::school::{Dependency, SchoolStatus, Sector, TeachingLevel, Zone};
-use crate::domain::territory::parse_uuid;
 use crate::domain::{Country, TerritoryLevel, TerritoryRef};
 use crate::error::{ApiError, ApiResult, IssueKind, Resource};
 use crate::etag::Preconditions;
@@ -28,6 +27,7 @@ use crate::query::{NoParams, QueryParams};
 use crate::repository::organizations;
 use crate::repository::schools::{self as repo, OfficialCode, SchoolData, SchoolFilter, SchoolRow};
 use crate::repository::{NameCursor, UpdateOutcome};
+use crate::routes::common::path_id;
 use crate::routes::common::{
     Warning, body_territory, check_patch, checked, created, immutable, in_state, merge_patch,
     merged, not_modified, taken, with_etag,
@@ -707,12 +707,6 @@ pub async fn create_school(
     ))
 }
 
-fn parse_id(raw: &str) -> ApiResult<Uuid> {
-    parse_uuid(raw).ok_or_else(|| {
-        ApiError::not_found(Resource::School, raw.chars().take(100).collect::<String>())
-    })
-}
-
 /// Get a school.
 ///
 /// With its `ETag`; `If-None-Match` with the current ETag answers 304.
@@ -742,7 +736,7 @@ pub async fn get_school(
     db: web::Data<Db>,
     catalogue: web::Data<Catalogue>,
 ) -> ApiResult<HttpResponse> {
-    let id = parse_id(&path)?;
+    let id = path_id(Resource::School, &path)?;
     let scope = TerritoryScope::of(&auth.principal);
     let row = db
         .read(move |conn| Ok(repo::find(conn, id, &scope)?))
@@ -845,7 +839,7 @@ async fn update(
     db: web::Data<Db>,
     catalogue: web::Data<Catalogue>,
 ) -> ApiResult<HttpResponse> {
-    let id = parse_id(raw_id)?;
+    let id = path_id(Resource::School, raw_id)?;
     let replacement = if merge {
         check_patch("update_school", &body)?;
         None
@@ -1021,7 +1015,7 @@ pub async fn delete_school(
     preconditions: Preconditions,
     db: web::Data<Db>,
 ) -> ApiResult<HttpResponse> {
-    let id = parse_id(&path)?;
+    let id = path_id(Resource::School, &path)?;
     let scope = TerritoryScope::of(&auth.principal);
     db.write(move |tx| {
         let current = current(tx.conn(), id, &scope, &preconditions)?;

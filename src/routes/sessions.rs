@@ -32,7 +32,7 @@ use crate::repository::sessions::{
 use crate::repository::{NameCursor, UpdateOutcome, people, schools};
 use crate::routes::common::{
     check_patch, checked, created, in_state, merged, not_modified, optional_text, path_id,
-    with_etag,
+    text_list, with_etag,
 };
 use crate::routes::networks::writable;
 
@@ -313,14 +313,6 @@ pub struct SessionPatch {
     notes: Option<String>,
 }
 
-fn text_list(values: &[String]) -> Vec<String> {
-    values
-        .iter()
-        .map(|item| text(item))
-        .filter(|item| !item.is_empty())
-        .collect()
-}
-
 /// The rules of a session no schema can state: every school, person and session it names is
 /// one the caller may refer to; agreement ids are the session's own, each once.
 /// `current` is the session being replaced, if any.
@@ -436,8 +428,7 @@ pub fn validate(
         host_school_id: input.host_school_id.map(DbUuid),
         place: optional_text(input.place.as_deref()),
         work_plan_objective: optional_text(input.work_plan_objective.as_deref()),
-        agenda: serde_json::to_string(&text_list(&input.agenda.unwrap_or_default()))
-            .map_err(ApiError::internal)?,
+        agenda: text_list(input.agenda)?,
         evidence: serde_json::to_string(&evidence).map_err(ApiError::internal)?,
         reflection: optional_text(input.reflection.as_deref()),
         notes: optional_text(input.notes.as_deref()),
