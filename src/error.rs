@@ -142,6 +142,8 @@ pub enum IssueKind {
     },
     /// A period that overlaps another period of the same member in the same role.
     Overlap,
+    /// A plan whose years overlap another plan of the same kind of the same owner.
+    OverlappingPlan,
 }
 
 impl IssueKind {
@@ -182,6 +184,7 @@ impl IssueKind {
             IssueKind::Immutable => "immutable",
             IssueKind::NotAfter { .. } => "not_after",
             IssueKind::Overlap => "overlap",
+            IssueKind::OverlappingPlan => "overlapping_plan",
         }
     }
 
@@ -309,6 +312,14 @@ impl IssueKind {
                 "El período se superpone con otro del mismo integrante en el mismo rol.".into(),
                 "The period overlaps another of the same member in the same role.".into(),
             ),
+            IssueKind::OverlappingPlan => lang.pick(
+                "Otro plan de este tipo del mismo establecimiento u organización (y del mismo \
+                 plan normativo) cubre alguno de estos años."
+                    .into(),
+                "Another plan of this kind of the same school or organisation (and the same \
+                 plan normativo) covers one of these years."
+                    .into(),
+            ),
         }
     }
 }
@@ -326,6 +337,8 @@ pub enum Resource {
     Catalogue,
     CatalogueItem,
     Pei,
+    Plan,
+    PlanLink,
 }
 
 impl Resource {
@@ -341,6 +354,8 @@ impl Resource {
             Resource::Catalogue => lang.pick("el catálogo", "catalogue"),
             Resource::CatalogueItem => lang.pick("el elemento del catálogo", "catalogue item"),
             Resource::Pei => lang.pick("el PEI del establecimiento", "school's PEI"),
+            Resource::Plan => lang.pick("el plan", "plan"),
+            Resource::PlanLink => lang.pick("el vínculo del plan", "plan link"),
         }
     }
 }

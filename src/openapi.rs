@@ -40,9 +40,14 @@ use crate::error::{Problem, ProblemIssue};
             attendance person by person or as head counts, agreements, evidence, reflection) \
             and its yearly activity summary. Visible wherever the network is; written where \
             the network's own territory is. Scopes `sessions:read`, `sessions:write`."),
-        (name = "plans", description = "Schools' plans: the PEI (vision, mission, sellos \
-            educativos, principles, values, profiles) with its history of revisions. Scoped \
-            through the school; scopes `plans:read`, `plans:write`."),
+        (name = "plans", description = "Schools' plans and their articulation: the PEI \
+            (vision, mission, sellos educativos, principles, values, profiles) with its history; \
+            plans (a Chilean school's PME and planes normativos, a Colombian school's PMI, a \
+            Secretaría's PAM) with their self-assessment and their tree of objectives, goals, \
+            strategies and actions; typed, dated links from their items to sellos, planes \
+            normativos, indicators, network objectives, agreements and improvement cycles; and \
+            the gap report of a school or a network. Scoped through the school (or \
+            Secretaría); scopes `plans:read`, `plans:write`."),
         (name = "catalogues", description = "The management catalogues plans are articulated \
             with, as versioned data: Chile's school-management model (dimensions and \
             subdimensions, 2014 and 2020 versions), its six planes normativos with their legal \
@@ -304,6 +309,65 @@ fn refine(doc: &mut Value) {
     sello["additionalProperties"] = json!(false);
     sello["properties"]["name"]["pattern"] = json!(NAME_PATTERN);
     sello["properties"]["description"]["pattern"] = plain_text.clone();
+
+    // Plans: closed bodies at every level of the tree, titles that are not blank, bounded
+    // text; the owner is a school or a Secretaría, never both.
+    for name in [
+        "PlanInput",
+        "PlanPatch",
+        "ObjectiveInput",
+        "GoalInput",
+        "StrategyInput",
+        "ActionInput",
+        "Funding",
+        "Assessment",
+        "LinkInput",
+        "LinkPatch",
+    ] {
+        schemas[name]["additionalProperties"] = json!(false);
+    }
+    for name in [
+        "PlanInput",
+        "PlanPatch",
+        "ObjectiveInput",
+        "GoalInput",
+        "StrategyInput",
+        "ActionInput",
+    ] {
+        schemas[name]["properties"]["title"]["pattern"] = json!(NAME_PATTERN);
+    }
+    for (name, fields) in [
+        ("GoalInput", &["indicator", "unit"][..]),
+        (
+            "ActionInput",
+            &["description", "responsible_role", "resources"][..],
+        ),
+        ("Assessment", &["note"][..]),
+        ("LinkInput", &["objective", "note"][..]),
+        ("LinkPatch", &["note"][..]),
+    ] {
+        for field in fields {
+            schemas[name]["properties"][*field]["pattern"] = plain_text.clone();
+        }
+    }
+    schemas["ActionInput"]["properties"]["means_of_verification"]["items"] = list_item.clone();
+    schemas["ActionInput"]["properties"]["subdimension_ids"]["uniqueItems"] = json!(true);
+    schemas["PlanInput"]["allOf"] = exactly_one(&["school_id", "organization_id"]);
+    schemas["LinkInput"]["properties"]["indicator_code"]["pattern"] = json!("^[A-Za-z0-9_.-]+$");
+    // An indicator is named by its code; every other target by its id; a network objective
+    // also by its text.
+    schemas["LinkInput"]["allOf"] = json!([
+        {
+            "if": {"properties": {"type": {"const": "indicator"}}, "required": ["type"]},
+            "then": {"required": ["indicator_code"], "properties": {"target_id": {"type": "null"}}},
+            "else": {"required": ["target_id"], "properties": {"indicator_code": {"type": "null"}}},
+        },
+        {
+            "if": {"properties": {"type": {"const": "network_objective"}}, "required": ["type"]},
+            "then": {"required": ["objective"]},
+            "else": {"properties": {"objective": {"type": "null"}}},
+        },
+    ]);
 
     // A field that must be absent (or null) in this case.
     let absent = json!({"type": "null"});

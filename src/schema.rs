@@ -334,7 +334,76 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::{Uuid, UtcTimestamp};
+
+    /// Plans (PME, PMI, PAM, planes normativos), owned by a school or an organisation.
+    plans (id) {
+        id -> Uuid,
+        kind -> Text,
+        school_id -> Nullable<Uuid>,
+        organization_id -> Nullable<Uuid>,
+        country -> Text,
+        territory_path -> Text,
+        title -> Text,
+        period_from -> Integer,
+        period_to -> Integer,
+        phase -> Nullable<Text>,
+        catalogue_id -> Uuid,
+        normative_item_id -> Nullable<Uuid>,
+        self_assessment -> Text,
+        version -> BigInt,
+        created_at -> UtcTimestamp,
+        updated_at -> UtcTimestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::Uuid;
+
+    /// The items of a plan's tree: objectives, goals, strategies and actions.
+    plan_items (id) {
+        id -> Uuid,
+        plan_id -> Uuid,
+        parent_id -> Nullable<Uuid>,
+        level -> Text,
+        ordinal -> Integer,
+        title -> Text,
+        catalogue_item_id -> Nullable<Uuid>,
+        indicator -> Nullable<Text>,
+        starts_on -> Nullable<Text>,
+        ends_on -> Nullable<Text>,
+        status -> Nullable<Text>,
+        executed_percent -> Nullable<Integer>,
+        detail -> Text,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::{Uuid, UtcTimestamp};
+
+    /// Typed, dated links from a plan's items to what they articulate with.
+    plan_links (id) {
+        id -> Uuid,
+        plan_id -> Uuid,
+        item_id -> Uuid,
+        link_type -> Text,
+        target_id -> Nullable<Uuid>,
+        target_text -> Nullable<Text>,
+        valid_from -> Text,
+        valid_to -> Nullable<Text>,
+        note -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> UtcTimestamp,
+    }
+}
+
 diesel::joinable!(network_members -> networks (network_id));
+diesel::joinable!(plan_items -> plans (plan_id));
+diesel::joinable!(plan_links -> plans (plan_id));
 diesel::joinable!(pei_sellos -> pei_revisions (revision_id));
 diesel::joinable!(catalogue_items -> catalogues (catalogue_id));
 diesel::joinable!(person_affiliations -> people (person_id));
@@ -361,5 +430,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     catalogues,
     catalogue_items,
     pei_revisions,
-    pei_sellos
+    pei_sellos,
+    plans,
+    plan_items,
+    plan_links
 );

@@ -12,6 +12,8 @@ named_enum! {
         Session => "session",
         CatalogueItem => "catalogue_item",
         Pei => "pei",
+        Plan => "plan",
+        PlanLink => "plan_link",
     }
 }
 

@@ -7,6 +7,7 @@ pub mod networks;
 pub mod organizations;
 pub mod pei;
 pub mod people;
+pub mod plans;
 pub mod schools;
 pub mod scoped;
 pub mod sessions;

@@ -1,13 +1,16 @@
 //! HTTP handlers, one module per resource, and the registration every build of the app shares.
 
+pub mod articulation;
 pub mod catalogues;
 pub mod changes;
 pub mod common;
 pub mod health;
+pub mod links;
 pub mod networks;
 pub mod organizations;
 pub mod pei;
 pub mod people;
+pub mod plans;
 pub mod schools;
 pub mod sessions;
 pub mod territories;
@@ -49,6 +52,7 @@ fn api_v1(cfg: &mut ServiceConfig) {
         .service(pei::replace_school_pei)
         .service(pei::update_school_pei)
         .service(pei::list_school_pei_history)
+        .service(articulation::get_school_articulation)
         .service(networks::list_networks)
         .service(networks::create_network)
         .service(networks::get_network)
@@ -71,12 +75,24 @@ fn api_v1(cfg: &mut ServiceConfig) {
         .service(sessions::list_network_sessions)
         .service(sessions::create_network_session)
         .service(sessions::get_network_summary)
+        .service(articulation::get_network_articulation)
         .service(sessions::list_network_agreements)
         .service(sessions::list_sessions)
         .service(sessions::get_session)
         .service(sessions::replace_session)
         .service(sessions::update_session)
         .service(sessions::delete_session)
+        .service(plans::list_plans)
+        .service(plans::create_plan)
+        .service(plans::get_plan)
+        .service(plans::replace_plan)
+        .service(plans::update_plan)
+        .service(plans::delete_plan)
+        .service(links::list_plan_links)
+        .service(links::create_plan_link)
+        .service(links::get_plan_link)
+        .service(links::update_plan_link)
+        .service(links::delete_plan_link)
         .service(catalogues::list_catalogues)
         .service(catalogues::get_catalogue)
         .service(catalogues::create_catalogue_item)

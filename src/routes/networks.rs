@@ -726,7 +726,7 @@ pub async fn update_network(
 /// Delete a network.
 ///
 /// With its memberships (each deletion appears in the change feed); answers 409 while it has
-/// sessions. With `If-Match`, answers 412 if it changed since.
+/// sessions or a plan's action is linked to one of its objectives. With `If-Match`, answers 412 if it changed since.
 #[utoipa::path(
     tag = "networks",
     operation_id = "delete_network",
@@ -756,7 +756,9 @@ pub async fn delete_network(
     db.write(move |tx| {
         let current = writable(tx.conn(), id, &scope)?;
         preconditions.check_write(current.version)?;
-        if crate::repository::sessions::network_has_sessions(tx.conn(), id)? {
+        if crate::repository::sessions::network_has_sessions(tx.conn(), id)?
+            || crate::repository::plans::is_link_target(tx.conn(), id)?
+        {
             return Err(ApiError::InUse);
         }
         match repo::delete(tx, &current)? {

@@ -500,6 +500,8 @@ pub fn concrete_body(body: &Value, created: &HashMap<String, String>) -> Value {
         "school_id" | "host_school_id" | "owner_school_id" => Some("/api/v1/schools"),
         "organization_id" | "responsible_id" => Some("/api/v1/organizations"),
         "person_id" | "owner_person_id" => Some("/api/v1/people"),
+        // A plan link's item: the first goal of the plan created.
+        "item_id" => Some(PLAN_GOAL),
         _ => None,
     };
     match body {
@@ -539,7 +541,9 @@ pub fn concrete_body(body: &Value, created: &HashMap<String, String>) -> Value {
 /// Resources in the order they may be created: what refers to others after them.
 pub fn dependency_rank(path: &str) -> u8 {
     let depth = u8::try_from(path.matches('{').count()).unwrap();
-    if path.starts_with("/api/v1/sessions") {
+    if path.starts_with("/api/v1/plans") {
+        6 + depth
+    } else if path.starts_with("/api/v1/sessions") {
         5
     } else if path.starts_with("/api/v1/networks") {
         3 + depth
@@ -554,9 +558,25 @@ pub fn dependency_rank(path: &str) -> u8 {
 
 /// Records the id a POST to `template` created, under the collection its objects are read
 /// from too (sessions are created under their network and live at `/api/v1/sessions`).
-pub fn record_created(ids: &mut HashMap<String, String>, template: &str, id: String) {
+/// A plan's first goal is recorded under this key, for the links made from it.
+pub const PLAN_GOAL: &str = "plan goal";
+
+/// Records the id of the object a POST to `template` created, under the collection its
+/// objects are read from too (sessions are created under their network and live at
+/// `/api/v1/sessions`); for a plan, its first goal too.
+pub fn record_created(ids: &mut HashMap<String, String>, template: &str, object: &Value) {
+    let id = object["id"]
+        .as_str()
+        .expect("a created object has an id")
+        .to_owned();
     if template.ends_with("/sessions") {
         ids.insert("/api/v1/sessions".to_owned(), id.clone());
+    }
+    if let Some(goal) = object
+        .pointer("/objectives/0/goals/0/id")
+        .and_then(Value::as_str)
+    {
+        ids.insert(PLAN_GOAL.to_owned(), goal.to_owned());
     }
     ids.insert(template.to_owned(), id);
 }

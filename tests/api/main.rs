@@ -17,6 +17,7 @@ mod networks;
 mod openapi;
 mod organizations;
 mod pei;
+mod plans;
 mod schools;
 mod scoping;
 mod sessions;

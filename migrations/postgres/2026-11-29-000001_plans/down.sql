@@ -1,0 +1,3 @@
+DROP TABLE plan_links;
+DROP TABLE plan_items;
+DROP TABLE plans;
