@@ -326,6 +326,8 @@ pub enum Resource {
     Catalogue,
     CatalogueItem,
     Pei,
+    ImprovementCycle,
+    MentoringVisit,
 }
 
 impl Resource {
@@ -341,6 +343,10 @@ impl Resource {
             Resource::Catalogue => lang.pick("el catálogo", "catalogue"),
             Resource::CatalogueItem => lang.pick("el elemento del catálogo", "catalogue item"),
             Resource::Pei => lang.pick("el PEI del establecimiento", "school's PEI"),
+            Resource::ImprovementCycle => {
+                lang.pick("el plan de mejora de ciclo corto", "improvement cycle")
+            }
+            Resource::MentoringVisit => lang.pick("la visita de mentoría", "mentoring visit"),
         }
     }
 }

@@ -41,8 +41,11 @@ use crate::error::{Problem, ProblemIssue};
             and its yearly activity summary. Visible wherever the network is; written where \
             the network's own territory is. Scopes `sessions:read`, `sessions:write`."),
         (name = "plans", description = "Schools' plans: the PEI (vision, mission, sellos \
-            educativos, principles, values, profiles) with its history of revisions. Scoped \
-            through the school; scopes `plans:read`, `plans:write`."),
+            educativos, principles, values, profiles) with its history of revisions; \
+            short-cycle improvement plans (planes de mejora de ciclo corto: aim, driver, change \
+            idea, PDSA cycles, measures) of a school or a network; mentoring visits (mentorías \
+            pedagógicas) to schools. Scoped through the school or network; scopes \
+            `plans:read`, `plans:write`."),
         (name = "catalogues", description = "The management catalogues plans are articulated \
             with, as versioned data: Chile's school-management model (dimensions and \
             subdimensions, 2014 and 2020 versions), its six planes normativos with their legal \
@@ -304,6 +307,62 @@ fn refine(doc: &mut Value) {
     sello["additionalProperties"] = json!(false);
     sello["properties"]["name"]["pattern"] = json!(NAME_PATTERN);
     sello["properties"]["description"]["pattern"] = plain_text.clone();
+
+    // Improvement cycles: closed bodies at every depth, exactly one owner, text without NUL.
+    for name in [
+        "ImprovementCycleInput",
+        "ImprovementCyclePatch",
+        "Aim",
+        "PdsaCycleInput",
+        "PdsaPlan",
+        "PdsaDo",
+        "PdsaStudy",
+        "PdsaAct",
+        "MeasureInput",
+        "MeasurePoint",
+    ] {
+        schemas[name]["additionalProperties"] = json!(false);
+    }
+    for name in ["ImprovementCycleInput", "ImprovementCyclePatch"] {
+        let properties = &mut schemas[name]["properties"];
+        for field in ["title", "problem_of_practice", "driver", "change_idea"] {
+            properties[field]["pattern"] = json!(NAME_PATTERN);
+        }
+    }
+    schemas["ImprovementCycleInput"]["allOf"] = exactly_one(&["school_id", "network_id"]);
+    for field in ["statement", "measure", "unit"] {
+        schemas["Aim"]["properties"][field]["pattern"] = json!(NAME_PATTERN);
+    }
+    for field in ["questions", "predictions", "measures"] {
+        schemas["PdsaPlan"]["properties"][field]["items"] = list_item.clone();
+    }
+    schemas["PdsaPlan"]["properties"]["who"]["pattern"] = plain_text.clone();
+    schemas["PdsaDo"]["properties"]["observations"]["pattern"] = plain_text.clone();
+    for field in ["results", "compared_with_predictions", "learning"] {
+        schemas["PdsaStudy"]["properties"][field]["pattern"] = plain_text.clone();
+    }
+    schemas["PdsaAct"]["properties"]["next_steps"]["pattern"] = plain_text.clone();
+    for field in ["name", "unit"] {
+        schemas["MeasureInput"]["properties"][field]["pattern"] = json!(NAME_PATTERN);
+    }
+    schemas["MeasurePoint"]["properties"]["note"]["pattern"] = plain_text.clone();
+
+    // Mentoring visits: closed bodies, text without NUL.
+    for name in [
+        "MentoringVisitInput",
+        "MentoringVisitPatch",
+        "VisitAgreementInput",
+    ] {
+        schemas[name]["additionalProperties"] = json!(false);
+    }
+    for name in ["MentoringVisitInput", "MentoringVisitPatch"] {
+        let properties = &mut schemas[name]["properties"];
+        properties["focus"]["pattern"] = json!(NAME_PATTERN);
+        for field in ["observations", "follow_up"] {
+            properties[field]["pattern"] = plain_text.clone();
+        }
+    }
+    schemas["VisitAgreementInput"]["properties"]["description"]["pattern"] = json!(NAME_PATTERN);
 
     // A field that must be absent (or null) in this case.
     let absent = json!({"type": "null"});

@@ -334,6 +334,56 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::{Uuid, UtcTimestamp};
+
+    /// Short-cycle improvement plans (PDSA), owned by a school or a network; aim, PDSA cycles
+    /// and measures as JSON text.
+    improvement_cycles (id) {
+        id -> Uuid,
+        school_id -> Nullable<Uuid>,
+        network_id -> Nullable<Uuid>,
+        territory_path -> Text,
+        title -> Text,
+        problem_of_practice -> Text,
+        aim -> Text,
+        driver -> Text,
+        change_idea -> Text,
+        status -> Text,
+        pdsa -> Text,
+        measures -> Text,
+        version -> BigInt,
+        created_at -> UtcTimestamp,
+        updated_at -> UtcTimestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::{Uuid, UtcTimestamp};
+
+    /// Mentoring visits (mentorías pedagógicas) to a school; agreements as JSON text.
+    mentoring_visits (id) {
+        id -> Uuid,
+        school_id -> Uuid,
+        territory_path -> Text,
+        network_id -> Nullable<Uuid>,
+        mentor_person_id -> Uuid,
+        mentee_person_id -> Uuid,
+        mentee_role -> Text,
+        visited_on -> Text,
+        focus -> Text,
+        observations -> Nullable<Text>,
+        agreements -> Text,
+        follow_up -> Nullable<Text>,
+        follow_up_on -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> UtcTimestamp,
+        updated_at -> UtcTimestamp,
+    }
+}
+
 diesel::joinable!(network_members -> networks (network_id));
 diesel::joinable!(pei_sellos -> pei_revisions (revision_id));
 diesel::joinable!(catalogue_items -> catalogues (catalogue_id));
@@ -361,5 +411,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     catalogues,
     catalogue_items,
     pei_revisions,
-    pei_sellos
+    pei_sellos,
+    improvement_cycles,
+    mentoring_visits
 );

@@ -12,6 +12,8 @@ named_enum! {
         Session => "session",
         CatalogueItem => "catalogue_item",
         Pei => "pei",
+        ImprovementCycle => "improvement_cycle",
+        MentoringVisit => "mentoring_visit",
     }
 }
 

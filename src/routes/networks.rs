@@ -756,7 +756,10 @@ pub async fn delete_network(
     db.write(move |tx| {
         let current = writable(tx.conn(), id, &scope)?;
         preconditions.check_write(current.version)?;
-        if crate::repository::sessions::network_has_sessions(tx.conn(), id)? {
+        if crate::repository::sessions::network_has_sessions(tx.conn(), id)?
+            || crate::repository::improvement_cycles::network_has_cycles(tx.conn(), id)?
+            || crate::repository::mentoring_visits::network_has_visits(tx.conn(), id)?
+        {
             return Err(ApiError::InUse);
         }
         match repo::delete(tx, &current)? {

@@ -1024,8 +1024,11 @@ pub async fn delete_school(
         {
             return Err(ApiError::InUse);
         }
-        // The PEI is the school's own record: it goes with it.
+        // The PEI, improvement cycles and mentoring visits are the school's own records:
+        // they go with it.
         crate::repository::pei::delete_for_school(tx, id, &current.territory_path)?;
+        crate::repository::improvement_cycles::delete_for_school(tx, id)?;
+        crate::repository::mentoring_visits::delete_for_school(tx, id)?;
         match repo::delete(tx, &current)? {
             UpdateOutcome::Done(()) => Ok(()),
             UpdateOutcome::Concurrent => Err(ApiError::ConcurrentChange),
