@@ -229,7 +229,12 @@ pub enum Owner {
 /// Moves the owner's cycles to the owner's new territory, after the owner moved: each an update
 /// in the change journal that names where it was, so that both territories' integrators learn
 /// of it.
-pub fn follow_owner(tx: &mut Tx<'_>, owner: Owner, old_path: &str, new_path: &str) -> QueryResult<()> {
+pub fn follow_owner(
+    tx: &mut Tx<'_>,
+    owner: Owner,
+    old_path: &str,
+    new_path: &str,
+) -> QueryResult<()> {
     if old_path == new_path {
         return Ok(());
     }

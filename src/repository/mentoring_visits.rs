@@ -179,8 +179,10 @@ pub fn delete_for_school(tx: &mut Tx<'_>, school_id: Uuid) -> QueryResult<()> {
     if visits.is_empty() {
         return Ok(());
     }
-    diesel::delete(mentoring_visits::table.filter(mentoring_visits::school_id.eq(DbUuid(school_id))))
-        .execute(tx.conn())?;
+    diesel::delete(
+        mentoring_visits::table.filter(mentoring_visits::school_id.eq(DbUuid(school_id))),
+    )
+    .execute(tx.conn())?;
     for (id, territory_path) in visits {
         tx.record(Change {
             resource: RESOURCE,
@@ -294,9 +296,9 @@ pub fn list(
     }
     if let Some(cursor) = filter.page.after.as_deref().and_then(NameCursor::decode) {
         query = query.filter(
-            v::visited_on
-                .gt(cursor.name.clone())
-                .or(v::visited_on.eq(cursor.name).and(v::id.gt(DbUuid(cursor.id)))),
+            v::visited_on.gt(cursor.name.clone()).or(v::visited_on
+                .eq(cursor.name)
+                .and(v::id.gt(DbUuid(cursor.id)))),
         );
     }
     query.load(conn)

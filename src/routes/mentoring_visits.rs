@@ -258,9 +258,8 @@ fn validate(
         });
     }
     v.finish()?;
-    let school = school.ok_or_else(|| {
-        ApiError::internal(anyhow::anyhow!("a validated visit has no school"))
-    })?;
+    let school = school
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("a validated visit has no school")))?;
     Ok(VisitData {
         school_id: school.id,
         territory_path: school.territory_path,
@@ -294,8 +293,7 @@ impl MentoringVisit {
                 .parse()
                 .map_err(|()| corrupt("mentee_role"))?,
             visited_on: parse_date(&row.visited_on).ok_or_else(|| corrupt("visited_on"))?,
-            agreements: serde_json::from_str(&row.agreements)
-                .map_err(|_| corrupt("agreements"))?,
+            agreements: serde_json::from_str(&row.agreements).map_err(|_| corrupt("agreements"))?,
             follow_up_on: row
                 .follow_up_on
                 .as_deref()

@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use crate::helpers::{
-    TestApp, assert_problem, backends, concrete_body, dependency_rank, record_created,
+    TestApp, assert_problem, backends, concrete_body, create_companions, dependency_rank,
+    record_created,
 };
 
 #[test]
@@ -197,6 +198,10 @@ async fn every_operation_enforces_its_documented_security_and_works_with_its_exa
                     &operation.path,
                     body["id"].as_str().unwrap().to_owned(),
                 );
+                if let Some(example) = &operation.body_example {
+                    let example = concrete_body(example, &created);
+                    create_companions(&app, &token, &operation.path, &example, &mut created).await;
+                }
             }
         }
     }
