@@ -423,3 +423,145 @@ async fn cycles_are_scoped_filtered_paged_and_go_with_their_school() {
         let _ = fourth;
     }
 }
+
+#[actix_web::test]
+async fn cycles_and_visits_follow_their_owner_to_a_new_territory() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let national = app.token(ALL_SCOPES, &["CL"]);
+        let araucania = app.token(ALL_SCOPES, &["CL-09"]);
+        let metropolitana = app.token(ALL_SCOPES, &["CL-13"]);
+        let escuela = school(&app, &national, "Escuela Lircay").await;
+        let red = network(&app, &national).await;
+        let owned = app
+            .create(
+                CYCLES,
+                &national,
+                &cycle(("school_id", id(&escuela)), "Uno"),
+            )
+            .await;
+        let networked = app
+            .create(CYCLES, &national, &cycle(("network_id", id(&red)), "Dos"))
+            .await;
+        let mentor = app
+            .create(
+                "/api/v1/people",
+                &national,
+                &json!({"name": "Carmen", "territory": "CL-13101"}),
+            )
+            .await;
+        let mentee = app
+            .create(
+                "/api/v1/people",
+                &national,
+                &json!({"name": "Ana", "territory": "CL-13101"}),
+            )
+            .await;
+        let visit = app
+            .create(
+                "/api/v1/mentoring-visits",
+                &national,
+                &json!({"school_id": id(&escuela), "mentor_person_id": id(&mentor),
+                        "mentee_person_id": id(&mentee), "mentee_role": "teacher",
+                        "visited_on": "2024-04-26", "focus": "Lectura"}),
+            )
+            .await;
+        let urls = [
+            format!("{CYCLES}/{}", id(&owned)),
+            format!("/api/v1/mentoring-visits/{}", id(&visit)),
+        ];
+        for url in &urls {
+            assert_eq!(app.get(url, Some(&araucania)).await.status(), 200);
+            assert_eq!(app.get(url, Some(&metropolitana)).await.status(), 404);
+        }
+
+        // The school and the network move to Santiago: what they own moves with them.
+        for owner in [
+            format!("/api/v1/schools/{}", id(&escuela)),
+            format!("/api/v1/networks/{}", id(&red)),
+        ] {
+            let moved = app
+                .send(
+                    Method::PATCH,
+                    &owner,
+                    &national,
+                    Some(&json!({"territory": "CL-13101"})),
+                    &[],
+                )
+                .await;
+            assert_eq!(moved.status(), 200, "{owner}");
+        }
+        for url in urls.iter().chain([&format!("{CYCLES}/{}", id(&networked))]) {
+            assert_problem(app.get(url, Some(&araucania)).await, 404).await;
+            let response = app.get(url, Some(&metropolitana)).await;
+            assert_eq!(response.status(), 200, "{url}");
+            assert_eq!(response.headers()["etag"], "\"2\"", "{url}");
+        }
+        // Both regions' feeds learn of the move.
+        for token in [&araucania, &metropolitana] {
+            let journal = changes(&app, token).await;
+            assert!(
+                journal.contains(&(id(&owned).to_owned(), "updated".to_owned())),
+                "{journal:?}"
+            );
+        }
+    }
+}
+
+#[actix_web::test]
+async fn a_networks_cycle_is_seen_where_the_network_is_and_written_where_it_lives() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let national = app.token(ALL_SCOPES, &["CL"]);
+        let santiago = app.token(ALL_SCOPES, &["CL-13"]);
+        let red = network(&app, &national).await;
+        let liceo = app
+            .create(
+                "/api/v1/schools",
+                &national,
+                &json!({"name": "Liceo de Santiago", "country": "CL", "territory": "CL-13101",
+                        "dependency": "municipal_daem"}),
+            )
+            .await;
+        app.create(
+            &format!("/api/v1/networks/{}/members", id(&red)),
+            &national,
+            &json!({"school_id": id(&liceo), "role": "member_school", "joined_on": "2016-03-01"}),
+        )
+        .await;
+        let networked = app
+            .create(
+                CYCLES,
+                &national,
+                &cycle(("network_id", id(&red)), "De la red"),
+            )
+            .await;
+        let url = format!("{CYCLES}/{}", id(&networked));
+
+        // Santiago sees the network through its member school, and so the network's cycle…
+        assert_eq!(app.read(&url, &santiago).await["id"], networked["id"]);
+        let listed = app.read(CYCLES, &santiago).await;
+        assert_eq!(listed["items"][0]["id"], networked["id"]);
+        // …but writes only where the network lives.
+        let patch = app
+            .send(
+                Method::PATCH,
+                &url,
+                &santiago,
+                Some(&json!({"status": "abandoned"})),
+                &[],
+            )
+            .await;
+        assert_problem(patch, 403).await;
+        let refused = app
+            .post(CYCLES, &santiago, &cycle(("network_id", id(&red)), "Otra"))
+            .await;
+        let problem = assert_problem(refused, 403).await;
+        assert_eq!(issues(&problem), vec!["/network_id foreign_territory"]);
+        assert_problem(
+            app.send(Method::DELETE, &url, &santiago, None, &[]).await,
+            403,
+        )
+        .await;
+    }
+}
