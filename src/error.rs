@@ -339,6 +339,8 @@ pub enum Resource {
     Pei,
     Plan,
     PlanLink,
+    ImprovementCycle,
+    MentoringVisit,
 }
 
 impl Resource {
@@ -356,6 +358,10 @@ impl Resource {
             Resource::Pei => lang.pick("el PEI del establecimiento", "school's PEI"),
             Resource::Plan => lang.pick("el plan", "plan"),
             Resource::PlanLink => lang.pick("el vínculo del plan", "plan link"),
+            Resource::ImprovementCycle => {
+                lang.pick("el plan de mejora de ciclo corto", "improvement cycle")
+            }
+            Resource::MentoringVisit => lang.pick("la visita de mentoría", "mentoring visit"),
         }
     }
 }

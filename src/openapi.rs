@@ -45,9 +45,11 @@ use crate::error::{Problem, ProblemIssue};
             plans (a Chilean school's PME and planes normativos, a Colombian school's PMI, a \
             Secretaría's PAM) with their self-assessment and their tree of objectives, goals, \
             strategies and actions; typed, dated links from their items to sellos, planes \
-            normativos, indicators, network objectives, agreements and improvement cycles; and \
-            the gap report of a school or a network. Scoped through the school (or \
-            Secretaría); scopes `plans:read`, `plans:write`."),
+            normativos, indicators, network objectives, agreements and improvement cycles; the \
+            gap report of a school or a network; short-cycle improvement plans (aim, driver, \
+            change idea, PDSA cycles, measures) of a school or a network; mentoring visits \
+            (mentorías pedagógicas) to schools. Scoped through the school, Secretaría or \
+            network; scopes `plans:read`, `plans:write`."),
         (name = "catalogues", description = "The management catalogues plans are articulated \
             with, as versioned data: Chile's school-management model (dimensions and \
             subdimensions, 2014 and 2020 versions), its six planes normativos with their legal \
@@ -368,6 +370,61 @@ fn refine(doc: &mut Value) {
             "else": {"properties": {"objective": {"type": "null"}}},
         },
     ]);
+    // Improvement cycles: closed bodies at every depth, exactly one owner, text without NUL.
+    for name in [
+        "ImprovementCycleInput",
+        "ImprovementCyclePatch",
+        "Aim",
+        "PdsaCycleInput",
+        "PdsaPlan",
+        "PdsaDo",
+        "PdsaStudy",
+        "PdsaAct",
+        "MeasureInput",
+        "MeasurePoint",
+    ] {
+        schemas[name]["additionalProperties"] = json!(false);
+    }
+    for name in ["ImprovementCycleInput", "ImprovementCyclePatch"] {
+        let properties = &mut schemas[name]["properties"];
+        for field in ["title", "problem_of_practice", "driver", "change_idea"] {
+            properties[field]["pattern"] = json!(NAME_PATTERN);
+        }
+    }
+    schemas["ImprovementCycleInput"]["allOf"] = exactly_one(&["school_id", "network_id"]);
+    for field in ["statement", "measure", "unit"] {
+        schemas["Aim"]["properties"][field]["pattern"] = json!(NAME_PATTERN);
+    }
+    for field in ["questions", "predictions", "measures"] {
+        schemas["PdsaPlan"]["properties"][field]["items"] = list_item.clone();
+    }
+    schemas["PdsaPlan"]["properties"]["who"]["pattern"] = plain_text.clone();
+    schemas["PdsaDo"]["properties"]["observations"]["pattern"] = plain_text.clone();
+    for field in ["results", "compared_with_predictions", "learning"] {
+        schemas["PdsaStudy"]["properties"][field]["pattern"] = plain_text.clone();
+    }
+    schemas["PdsaAct"]["properties"]["next_steps"]["pattern"] = plain_text.clone();
+    for field in ["name", "unit"] {
+        schemas["MeasureInput"]["properties"][field]["pattern"] = json!(NAME_PATTERN);
+    }
+    schemas["MeasurePoint"]["properties"]["note"]["pattern"] = plain_text.clone();
+
+    // Mentoring visits: closed bodies, text without NUL.
+    for name in [
+        "MentoringVisitInput",
+        "MentoringVisitPatch",
+        "VisitAgreementInput",
+    ] {
+        schemas[name]["additionalProperties"] = json!(false);
+    }
+    for name in ["MentoringVisitInput", "MentoringVisitPatch"] {
+        let properties = &mut schemas[name]["properties"];
+        properties["focus"]["pattern"] = json!(NAME_PATTERN);
+        for field in ["observations", "follow_up"] {
+            properties[field]["pattern"] = plain_text.clone();
+        }
+    }
+    schemas["VisitAgreementInput"]["properties"]["description"]["pattern"] = json!(NAME_PATTERN);
 
     // A field that must be absent (or null) in this case.
     let absent = json!({"type": "null"});

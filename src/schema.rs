@@ -401,6 +401,56 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::{Uuid, UtcTimestamp};
+
+    /// Short-cycle improvement plans (PDSA), owned by a school or a network; aim, PDSA cycles
+    /// and measures as JSON text.
+    improvement_cycles (id) {
+        id -> Uuid,
+        school_id -> Nullable<Uuid>,
+        network_id -> Nullable<Uuid>,
+        territory_path -> Text,
+        title -> Text,
+        problem_of_practice -> Text,
+        aim -> Text,
+        driver -> Text,
+        change_idea -> Text,
+        status -> Text,
+        pdsa -> Text,
+        measures -> Text,
+        version -> BigInt,
+        created_at -> UtcTimestamp,
+        updated_at -> UtcTimestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::{Uuid, UtcTimestamp};
+
+    /// Mentoring visits (mentorías pedagógicas) to a school; agreements as JSON text.
+    mentoring_visits (id) {
+        id -> Uuid,
+        school_id -> Uuid,
+        territory_path -> Text,
+        network_id -> Nullable<Uuid>,
+        mentor_person_id -> Uuid,
+        mentee_person_id -> Uuid,
+        mentee_role -> Text,
+        visited_on -> Text,
+        focus -> Text,
+        observations -> Nullable<Text>,
+        agreements -> Text,
+        follow_up -> Nullable<Text>,
+        follow_up_on -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> UtcTimestamp,
+        updated_at -> UtcTimestamp,
+    }
+}
+
 diesel::joinable!(network_members -> networks (network_id));
 diesel::joinable!(plan_items -> plans (plan_id));
 diesel::joinable!(plan_links -> plans (plan_id));
@@ -433,5 +483,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     pei_sellos,
     plans,
     plan_items,
-    plan_links
+    plan_links,
+    improvement_cycles,
+    mentoring_visits
 );

@@ -14,6 +14,8 @@ named_enum! {
         Pei => "pei",
         Plan => "plan",
         PlanLink => "plan_link",
+        ImprovementCycle => "improvement_cycle",
+        MentoringVisit => "mentoring_visit",
     }
 }
 

@@ -161,3 +161,33 @@ impl LinkType {
         }
     }
 }
+
+named_enum! {
+    /// Where a short-cycle improvement plan stands: `active`, `completed` or `abandoned`.
+    #[schema(example = "active")]
+    pub enum CycleStatus {
+        Active => "active",
+        Completed => "completed",
+        Abandoned => "abandoned",
+    }
+}
+
+named_enum! {
+    /// What a PDSA cycle's *act* decided about the change: `adopt` it, `adapt` it (and test
+    /// again) or `abandon` it.
+    #[schema(example = "adapt")]
+    pub enum PdsaDecision {
+        Adopt => "adopt",
+        Adapt => "adapt",
+        Abandon => "abandon",
+    }
+}
+
+named_enum! {
+    /// Who a mentoring visit accompanies: a school's `director` or a `teacher`.
+    #[schema(example = "director")]
+    pub enum MenteeRole {
+        Director => "director",
+        Teacher => "teacher",
+    }
+}

@@ -3,6 +3,8 @@
 
 pub mod catalogues;
 pub mod changes;
+pub mod improvement_cycles;
+pub mod mentoring_visits;
 pub mod networks;
 pub mod organizations;
 pub mod pei;

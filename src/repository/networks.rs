@@ -218,6 +218,13 @@ pub fn update(
         previous_territory_path: (current.territory_path != data.territory_path)
             .then(|| current.territory_path.clone()),
     });
+    // The network's improvement cycles carry its territory: they follow it.
+    crate::repository::improvement_cycles::follow_owner(
+        tx,
+        crate::repository::improvement_cycles::Owner::Network(current.id.0),
+        &current.territory_path,
+        &data.territory_path,
+    )?;
     Ok(UpdateOutcome::Done(NetworkRow::new(
         current.id.0,
         data,

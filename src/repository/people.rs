@@ -255,8 +255,12 @@ pub fn update(
     }))
 }
 
-/// Whether a membership, an attendance record or an agreement names the person.
+/// Whether a membership, an attendance record, an agreement or a mentoring visit names the
+/// person.
 pub fn is_referred_to(conn: &mut DbConnection, id: Uuid) -> QueryResult<bool> {
+    if crate::repository::mentoring_visits::names_person(conn, id)? {
+        return Ok(true);
+    }
     let id = DbUuid(id);
     diesel::select(
         diesel::dsl::exists(network_members::table.filter(network_members::person_id.eq(id)))

@@ -793,10 +793,22 @@ pub fn overlapping(
 
 /// Whether the improvement cycle exists where the scope sees it.
 pub fn improvement_cycle_visible(
-    _conn: &mut DbConnection,
-    _id: Uuid,
-    _scope: &TerritoryScope,
+    conn: &mut DbConnection,
+    id: Uuid,
+    scope: &TerritoryScope,
 ) -> QueryResult<bool> {
-    // MERGE: replaced by a query of improvement_cycles when that resource lands.
-    Ok(false)
+    Ok(crate::repository::improvement_cycles::find(conn, id, scope)?.is_some())
+}
+
+/// Whether a link names one of the school's improvement cycles: for deleting the school,
+/// which takes its cycles with it.
+pub fn links_to_cycles_of_school(conn: &mut DbConnection, school_id: Uuid) -> QueryResult<bool> {
+    use crate::schema::improvement_cycles;
+    let cycles = improvement_cycles::table
+        .filter(improvement_cycles::school_id.eq(DbUuid(school_id)))
+        .select(improvement_cycles::id.nullable());
+    diesel::select(diesel::dsl::exists(
+        plan_links::table.filter(plan_links::target_id.eq_any(cycles)),
+    ))
+    .get_result(conn)
 }

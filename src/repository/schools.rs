@@ -9,7 +9,7 @@ use crate::domain::text::{escape_like, fold};
 use crate::pagination::PageRequest;
 use crate::repository::changes::{Change, Operation};
 use crate::repository::scoped;
-use crate::repository::{NameCursor, UpdateOutcome};
+use crate::repository::{NameCursor, UpdateOutcome, improvement_cycles, mentoring_visits};
 use crate::schema::schools;
 
 pub const RESOURCE: &str = "school";
@@ -234,6 +234,19 @@ pub fn update(
         previous_territory_path: (current.territory_path != data.territory_path)
             .then(|| current.territory_path.clone()),
     });
+    // What carries the school's territory follows it.
+    improvement_cycles::follow_owner(
+        tx,
+        improvement_cycles::Owner::School(current.id.0),
+        &current.territory_path,
+        &data.territory_path,
+    )?;
+    mentoring_visits::follow_school(
+        tx,
+        current.id.0,
+        &current.territory_path,
+        &data.territory_path,
+    )?;
     Ok(UpdateOutcome::Done(SchoolRow::new(
         current.id.0,
         data,

@@ -5,7 +5,9 @@ pub mod catalogues;
 pub mod changes;
 pub mod common;
 pub mod health;
+pub mod improvement_cycles;
 pub mod links;
+pub mod mentoring_visits;
 pub mod networks;
 pub mod organizations;
 pub mod pei;
@@ -93,6 +95,18 @@ fn api_v1(cfg: &mut ServiceConfig) {
         .service(links::get_plan_link)
         .service(links::update_plan_link)
         .service(links::delete_plan_link)
+        .service(improvement_cycles::list_improvement_cycles)
+        .service(improvement_cycles::create_improvement_cycle)
+        .service(improvement_cycles::get_improvement_cycle)
+        .service(improvement_cycles::replace_improvement_cycle)
+        .service(improvement_cycles::update_improvement_cycle)
+        .service(improvement_cycles::delete_improvement_cycle)
+        .service(mentoring_visits::list_mentoring_visits)
+        .service(mentoring_visits::create_mentoring_visit)
+        .service(mentoring_visits::get_mentoring_visit)
+        .service(mentoring_visits::replace_mentoring_visit)
+        .service(mentoring_visits::update_mentoring_visit)
+        .service(mentoring_visits::delete_mentoring_visit)
         .service(catalogues::list_catalogues)
         .service(catalogues::get_catalogue)
         .service(catalogues::create_catalogue_item)

@@ -758,6 +758,8 @@ pub async fn delete_network(
         preconditions.check_write(current.version)?;
         if crate::repository::sessions::network_has_sessions(tx.conn(), id)?
             || crate::repository::plans::is_link_target(tx.conn(), id)?
+            || crate::repository::improvement_cycles::network_has_cycles(tx.conn(), id)?
+            || crate::repository::mentoring_visits::network_has_visits(tx.conn(), id)?
         {
             return Err(ApiError::InUse);
         }

@@ -1022,11 +1022,15 @@ pub async fn delete_school(
         if crate::repository::networks::refers_to_school(tx.conn(), id)?
             || crate::repository::people::school_is_referred_to(tx.conn(), id)?
             || crate::repository::plans::refers_to_school(tx.conn(), id)?
+            || crate::repository::plans::links_to_cycles_of_school(tx.conn(), id)?
         {
             return Err(ApiError::InUse);
         }
-        // The PEI is the school's own record: it goes with it.
+        // The PEI, improvement cycles and mentoring visits are the school's own records:
+        // they go with it.
         crate::repository::pei::delete_for_school(tx, id, &current.territory_path)?;
+        crate::repository::improvement_cycles::delete_for_school(tx, id)?;
+        crate::repository::mentoring_visits::delete_for_school(tx, id)?;
         match repo::delete(tx, &current)? {
             UpdateOutcome::Done(()) => Ok(()),
             UpdateOutcome::Concurrent => Err(ApiError::ConcurrentChange),

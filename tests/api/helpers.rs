@@ -499,7 +499,10 @@ pub fn concrete_body(body: &Value, created: &HashMap<String, String>) -> Value {
     let collection = |field: &str| match field {
         "school_id" | "host_school_id" | "owner_school_id" => Some("/api/v1/schools"),
         "organization_id" | "responsible_id" => Some("/api/v1/organizations"),
-        "person_id" | "owner_person_id" => Some("/api/v1/people"),
+        "person_id" | "owner_person_id" | "mentor_person_id" => Some("/api/v1/people"),
+        // A mentoring visit names two different people (see `create_companions`).
+        "mentee_person_id" => Some(SECOND_PERSON),
+        "network_id" => Some("/api/v1/networks"),
         // A plan link's item: the first goal of the plan created.
         "item_id" => Some(PLAN_GOAL),
         _ => None,
@@ -543,6 +546,10 @@ pub fn dependency_rank(path: &str) -> u8 {
     let depth = u8::try_from(path.matches('{').count()).unwrap();
     if path.starts_with("/api/v1/plans") {
         6 + depth
+    } else if path.starts_with("/api/v1/improvement-cycles")
+        || path.starts_with("/api/v1/mentoring-visits")
+    {
+        6
     } else if path.starts_with("/api/v1/sessions") {
         5
     } else if path.starts_with("/api/v1/networks") {
@@ -579,6 +586,30 @@ pub fn record_created(ids: &mut HashMap<String, String>, template: &str, object:
         ids.insert(PLAN_GOAL.to_owned(), goal.to_owned());
     }
     ids.insert(template.to_owned(), id);
+}
+
+/// Where the walks over every operation record a second person.
+pub const SECOND_PERSON: &str = "/api/v1/people#second";
+
+/// Creates, after the POST to `template` with `body`, what a later example needs twice: a
+/// mentoring visit names two different people, so a second person is created like the first.
+pub async fn create_companions(
+    app: &TestApp,
+    token: &str,
+    template: &str,
+    body: &Value,
+    ids: &mut HashMap<String, String>,
+) {
+    if template == "/api/v1/people" {
+        // Without affiliations, so that it holds no school back from being deleted.
+        let mut body = body.clone();
+        if let Some(fields) = body.as_object_mut() {
+            fields.remove("affiliations");
+        }
+        let second = app.create(template, token, &body).await;
+        let id = second["id"].as_str().expect("id").to_owned();
+        ids.insert(SECOND_PERSON.to_owned(), id);
+    }
 }
 
 /// A path template with each `{parameter}` replaced by the id created at the collection it

@@ -13,6 +13,8 @@ mod cli;
 mod errors;
 mod health;
 mod helpers;
+mod improvement_cycles;
+mod mentoring_visits;
 mod networks;
 mod openapi;
 mod organizations;

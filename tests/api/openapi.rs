@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use crate::helpers::{
-    TestApp, assert_problem, backends, concrete_body, dependency_rank, record_created,
+    TestApp, assert_problem, backends, concrete_body, create_companions, dependency_rank,
+    record_created,
 };
 
 #[test]
@@ -198,6 +199,10 @@ async fn every_operation_enforces_its_documented_security_and_works_with_its_exa
             if operation.method == "POST" {
                 let body: Value = serde_json::from_str(&text).unwrap();
                 record_created(&mut created, &operation.path, &body);
+                if let Some(example) = &operation.body_example {
+                    let example = concrete_body(example, &created);
+                    create_companions(&app, &token, &operation.path, &example, &mut created).await;
+                }
             }
         }
     }

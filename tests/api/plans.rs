@@ -383,6 +383,37 @@ async fn links_reach_only_what_the_plans_school_has() {
         .await;
         assert!(!issues(&problem).is_empty());
 
+        // A short-cycle improvement plan the action carries out; it cannot go while linked,
+        // nor can its school.
+        let cycle = app
+            .create("/api/v1/improvement-cycles", &token, &json!({
+                "school_id": id(&liceo), "title": "Preguntas de inicio",
+                "problem_of_practice": "Poca participación en clases de lenguaje.",
+                "aim": {"statement": "Mejorar la comprensión lectora.", "measure": "Prueba de la red",
+                        "target": 60, "unit": "%", "due_on": "2019-11-29"},
+                "driver": "Participación activa", "change_idea": "Una pregunta desafiante al inicio",
+            }))
+            .await;
+        let made = link(
+            &app,
+            &token,
+            &plan_id,
+            json!({"item_id": action, "type": "improvement_cycle",
+            "target_id": id(&cycle), "valid_from": "2019-03-01"}),
+        )
+        .await;
+        assert_eq!(made["target_id"], id(&cycle).as_str());
+        let response = app
+            .send(
+                Method::DELETE,
+                &format!("/api/v1/improvement-cycles/{}", id(&cycle)),
+                &token,
+                None,
+                &[],
+            )
+            .await;
+        assert_problem(response, 409).await;
+
         // Ended links stay, dated; the list reads them on a day.
         let all = app.read(&links, &token).await;
         let first = all["items"][0]["id"].as_str().unwrap().to_owned();
@@ -410,7 +441,7 @@ async fn links_reach_only_what_the_plans_school_has() {
             .await;
         assert_problem(response, 422).await;
         let in_2020 = app.read(&format!("{links}?on=2020-06-01"), &token).await;
-        assert_eq!(in_2020["items"].as_array().unwrap().len(), 1);
+        assert_eq!(in_2020["items"].as_array().unwrap().len(), 2);
         let sellos = app
             .read(&format!("{links}?type=sello&on=2019-06-01"), &token)
             .await;

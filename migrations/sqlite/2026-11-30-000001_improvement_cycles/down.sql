@@ -1,0 +1,2 @@
+DROP TABLE mentoring_visits;
+DROP TABLE improvement_cycles;
