@@ -194,13 +194,17 @@ fn seed_demo(settings: &Settings) -> ExitCode {
     match result {
         Ok(outcome) => {
             eprintln!(
-                "redes: demo data in {}: {} organisations, {} schools, {} networks, {} memberships, {} sessions added",
+                "redes: demo data in {}: {} organisations, {} schools, {} networks, {} memberships, {} sessions, {} PEIs, {} plans, {} plan links, {} improvement cycles added",
                 settings.database.url,
                 outcome.organizations,
                 outcome.schools,
                 outcome.networks,
                 outcome.members,
-                outcome.sessions
+                outcome.sessions,
+                outcome.peis,
+                outcome.plans,
+                outcome.links,
+                outcome.cycles
             );
             ExitCode::SUCCESS
         }

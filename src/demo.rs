@@ -24,6 +24,10 @@ use crate::schema::reference_data;
 /// The demo data, embedded.
 pub const DEMO_JSON: &str = include_str!("../demo/networks.json");
 
+/// Illustrative PEIs, PMEs with their links and a short-cycle improvement plan for schools of
+/// the demo networks.
+pub const PLANS_JSON: &str = include_str!("../demo/plans.json");
+
 /// The namespace of demo ids (UUIDv5 of `kind:ref`).
 const NAMESPACE: Uuid = Uuid::from_u128(0x6f1c_2b1e_9d4a_4c8e_8f3b_5a7d_2e9c_0b41);
 
@@ -131,6 +135,10 @@ pub struct DemoOutcome {
     pub networks: usize,
     pub members: usize,
     pub sessions: usize,
+    pub peis: usize,
+    pub plans: usize,
+    pub links: usize,
+    pub cycles: usize,
 }
 
 impl DemoOutcome {
@@ -166,8 +174,10 @@ pub fn load(conn: &mut DbConnection, catalogue: &Arc<Catalogue>) -> anyhow::Resu
             .filter_map(|key| catalogue.resolve_str(key))
             .map(|entry| entry.path.clone()),
     );
+    let plans: PlansFile = serde_json::from_str(PLANS_JSON)?;
     in_write_transaction(conn, |tx| {
-        let outcome = load_file(tx, &file, catalogue, &everywhere)?;
+        let mut outcome = load_file(tx, &file, catalogue, &everywhere)?;
+        load_plans(tx, &plans, &everywhere, &mut outcome)?;
         mark_loaded(tx, &file)?;
         Ok(outcome)
     })
@@ -206,7 +216,10 @@ fn mark_loaded(tx: &mut Tx<'_>, file: &DemoFile) -> Result<(), ApiError> {
     diesel::insert_into(reference_data::table)
         .values((
             reference_data::name.eq(DEMO_NAME),
-            reference_data::checksum.eq(format!("{:016x}", fnv1a(DEMO_JSON.as_bytes()))),
+            reference_data::checksum.eq(format!(
+                "{:016x}",
+                fnv1a(format!("{DEMO_JSON}{PLANS_JSON}").as_bytes())
+            )),
             reference_data::row_count.eq(i32::try_from(records).unwrap_or(i32::MAX)),
             reference_data::loaded_at.eq(DbTime::now()),
         ))
@@ -401,6 +414,242 @@ fn load_file(
         }
     }
     Ok(outcome)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlansFile {
+    #[expect(dead_code, reason = "documentation for readers of the file")]
+    notes: Vec<String>,
+    peis: Vec<DemoPei>,
+    cycles: Vec<DemoCycle>,
+    plans: Vec<DemoPlan>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DemoPei {
+    school: String,
+    body: Value,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DemoCycle {
+    #[serde(rename = "ref")]
+    reference: String,
+    school: String,
+    body: Value,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DemoPlan {
+    #[serde(rename = "ref")]
+    reference: String,
+    school: String,
+    /// A plan body whose objectives name their `dimension` and actions their `subdimensions`
+    /// by code in the 2020 management model; the loader puts their ids.
+    body: Value,
+    links: Vec<DemoLink>,
+}
+
+/// A link from an action (or, for `indicator`, a goal) named by its title, to a target named
+/// by what the file knows: a sello's name, a plan normativo's code, a network's or a cycle's
+/// `ref`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DemoLink {
+    #[serde(default)]
+    action: Option<String>,
+    #[serde(default)]
+    goal: Option<String>,
+    #[serde(rename = "type")]
+    link_type: String,
+    #[serde(default)]
+    sello: Option<String>,
+    #[serde(default)]
+    plan: Option<String>,
+    #[serde(default)]
+    network: Option<String>,
+    #[serde(default)]
+    cycle: Option<String>,
+    #[serde(default)]
+    indicator_code: Option<String>,
+}
+
+/// The management model the demo plans use (in force for their 2024-2027 period).
+const MODEL: (&str, &str) = ("cl-modelo-gestion", "2020");
+const PLANES: (&str, &str) = ("cl-planes-normativos", "2020");
+
+/// The demo plan body with the management model's ids for its codes.
+fn plan_body(body: &Value, school: Uuid) -> Value {
+    let item = |code: &str| crate::repository::catalogues::item_id(MODEL.0, MODEL.1, code);
+    let mut body = body.clone();
+    body["school_id"] = json!(school);
+    body["catalogue_id"] = json!(crate::repository::catalogues::catalogue_id(
+        MODEL.0, MODEL.1
+    ));
+    for objective in body["objectives"].as_array_mut().into_iter().flatten() {
+        if let Some(Value::String(code)) = objective
+            .as_object_mut()
+            .and_then(|o| o.remove("dimension"))
+        {
+            objective["dimension_id"] = json!(item(&code));
+        }
+        for goal in objective["goals"].as_array_mut().into_iter().flatten() {
+            for strategy in goal["strategies"].as_array_mut().into_iter().flatten() {
+                for action in strategy["actions"].as_array_mut().into_iter().flatten() {
+                    if let Some(Value::Array(codes)) = action
+                        .as_object_mut()
+                        .and_then(|a| a.remove("subdimensions"))
+                    {
+                        let ids: Vec<Uuid> =
+                            codes.iter().filter_map(Value::as_str).map(item).collect();
+                        action["subdimension_ids"] = json!(ids);
+                    }
+                }
+            }
+        }
+    }
+    body
+}
+
+/// Loads the PEIs, improvement cycles and plans (with their links) of schools that have none
+/// yet, through the API's validation.
+fn load_plans(
+    tx: &mut Tx<'_>,
+    file: &PlansFile,
+    scope: &TerritoryScope,
+    outcome: &mut DemoOutcome,
+) -> Result<(), ApiError> {
+    use crate::repository::{improvement_cycles, pei, plans};
+    use crate::routes::improvement_cycles::ImprovementCycleInput;
+    use crate::routes::links::LinkInput;
+    use crate::routes::pei::PeiInput;
+    use crate::routes::plans::PlanInput;
+
+    for demo in &file.peis {
+        let school = demo_id("school", &demo.school);
+        if pei::current(tx.conn(), school)?.is_some() {
+            continue;
+        }
+        let row = schools::find(tx.conn(), school, scope)?.ok_or_else(|| {
+            context(
+                ApiError::internal(anyhow::anyhow!("no such school")),
+                &demo.school,
+            )
+        })?;
+        let input = checked::<PeiInput>("replace_school_pei", &demo.body)
+            .map_err(|e| context(e, &demo.school))?;
+        let data =
+            crate::routes::pei::validate(input, None).map_err(|e| context(e, &demo.school))?;
+        pei::insert_revision(tx, school, &row.territory_path, None, &data)?;
+        outcome.peis += 1;
+    }
+    for demo in &file.cycles {
+        let id = demo_id("cycle", &demo.reference);
+        if improvement_cycles::find(tx.conn(), id, scope)?.is_some() {
+            continue;
+        }
+        let mut body = demo.body.clone();
+        body["school_id"] = json!(demo_id("school", &demo.school));
+        let input = checked::<ImprovementCycleInput>("create_improvement_cycle", &body)
+            .map_err(|e| context(e, &demo.reference))?;
+        let data = crate::routes::improvement_cycles::validate(input, None, scope, tx.conn())
+            .map_err(|e| context(e, &demo.reference))?;
+        improvement_cycles::insert(tx, id, &data)?;
+        outcome.cycles += 1;
+    }
+    for demo in &file.plans {
+        let id = demo_id("plan", &demo.reference);
+        if plans::find(tx.conn(), id, scope)?.is_some() {
+            continue;
+        }
+        let school = demo_id("school", &demo.school);
+        let body = plan_body(&demo.body, school);
+        let input =
+            checked::<PlanInput>("create_plan", &body).map_err(|e| context(e, &demo.reference))?;
+        let (data, mut items) = crate::routes::plans::validate(input, None, scope, tx.conn())
+            .map_err(|e| context(e, &demo.reference))?;
+        for item in &mut items {
+            item.plan_id = crate::db::DbUuid(id);
+        }
+        let record = plans::insert(tx, id, &data, items)?;
+        outcome.plans += 1;
+        let sellos = pei::current(tx.conn(), school)?
+            .map(|p| p.sellos)
+            .unwrap_or_default();
+        for link in &demo.links {
+            let (title, level) = match (&link.action, &link.goal) {
+                (Some(action), None) => (action, "action"),
+                (None, Some(goal)) => (goal, "goal"),
+                _ => {
+                    return Err(context(
+                        ApiError::internal(anyhow::anyhow!(
+                            "a link starts from an action or a goal"
+                        )),
+                        &demo.reference,
+                    ));
+                }
+            };
+            let missing = |what: &str| {
+                context(
+                    ApiError::internal(anyhow::anyhow!("a link names an unknown {what}")),
+                    &demo.reference,
+                )
+            };
+            let item = record
+                .items
+                .iter()
+                .find(|i| &i.title == title && i.level == level)
+                .ok_or_else(|| missing("item"))?;
+            let target = match link.link_type.as_str() {
+                "sello" => {
+                    let name = link.sello.as_deref().ok_or_else(|| missing("sello"))?;
+                    let sello = sellos
+                        .iter()
+                        .find(|s| s.name == name)
+                        .ok_or_else(|| missing("sello"))?;
+                    Some(sello.id.0)
+                }
+                "plan_normativo" => {
+                    let code = link
+                        .plan
+                        .as_deref()
+                        .ok_or_else(|| missing("plan normativo"))?;
+                    Some(crate::repository::catalogues::item_id(
+                        PLANES.0, PLANES.1, code,
+                    ))
+                }
+                "network_objective" => link.network.as_deref().map(|r| demo_id("network", r)),
+                "improvement_cycle" => link.cycle.as_deref().map(|r| demo_id("cycle", r)),
+                _ => None,
+            };
+            // A network objective is the network's own, as the demo networks state it.
+            let objective = match (link.link_type.as_str(), target) {
+                ("network_objective", Some(network)) => {
+                    networks::find_unscoped(tx.conn(), network)?.and_then(|n| n.objective)
+                }
+                _ => None,
+            };
+            let body = json!({
+                "item_id": item.id.0,
+                "type": link.link_type,
+                "target_id": target,
+                "indicator_code": link.indicator_code,
+                "objective": objective,
+                "valid_from": "2024-03-01",
+            });
+            let input = checked::<LinkInput>("create_plan_link", &body)
+                .map_err(|e| context(e, &demo.reference))?;
+            let row = crate::routes::links::validate(input, &record.plan, scope, tx.conn())
+                .map_err(|e| context(e, &demo.reference))?;
+            plans::insert_link(tx, &row, &record.plan.territory_path)?;
+            outcome.links += 1;
+        }
+    }
+    Ok(())
 }
 
 /// An error of one record, named by its `ref`.

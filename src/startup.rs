@@ -207,6 +207,10 @@ pub fn prepare_database(
                 networks = outcome.networks,
                 members = outcome.members,
                 sessions = outcome.sessions,
+                peis = outcome.peis,
+                plans = outcome.plans,
+                plan_links = outcome.links,
+                improvement_cycles = outcome.cycles,
                 "demo data loaded (REDES_DEMO_DATA=false to start without it)"
             ),
             Err(error) => tracing::error!(error = format!("{error:#}"), "demo data not loaded"),

@@ -191,3 +191,12 @@ named_enum! {
         Teacher => "teacher",
     }
 }
+
+named_enum! {
+    /// The representation of a report: `json` (the default) or `csv`.
+    #[schema(example = "csv")]
+    pub enum ReportFormat {
+        Json => "json",
+        Csv => "csv",
+    }
+}

@@ -678,7 +678,8 @@ pub fn agreement_network(conn: &mut DbConnection, id: Uuid) -> QueryResult<Optio
 }
 
 /// What the links' targets are called, by target id: a sello's name (in its latest
-/// revision), a catalogue item's, a network's, an agreement's text, a plan item's title. One
+/// revision), a catalogue item's, a network's, an agreement's text, an improvement cycle's or a
+/// plan item's title. One
 /// statement per type of target present.
 pub fn target_names(
     conn: &mut DbConnection,
@@ -726,6 +727,15 @@ pub fn target_names(
         let rows: Vec<(DbUuid, String)> = session_agreements::table
             .filter(session_agreements::id.eq_any(agreements))
             .select((session_agreements::id, session_agreements::text))
+            .load(conn)?;
+        names.extend(rows.into_iter().map(|(id, name)| (id.0, name)));
+    }
+    let cycles = of(LinkType::ImprovementCycle);
+    if !cycles.is_empty() {
+        use crate::schema::improvement_cycles;
+        let rows: Vec<(DbUuid, String)> = improvement_cycles::table
+            .filter(improvement_cycles::id.eq_any(cycles))
+            .select((improvement_cycles::id, improvement_cycles::title))
             .load(conn)?;
         names.extend(rows.into_iter().map(|(id, name)| (id.0, name)));
     }

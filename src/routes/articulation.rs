@@ -17,7 +17,9 @@ use uuid::Uuid;
 use crate::auth::scopes::PlansRead;
 use crate::auth::{Authorized, TerritoryScope};
 use crate::db::{Db, DbConnection, DbUuid};
-use crate::domain::plan::{ActionStatus, CatalogueKind, ItemLevel, LinkType, PlanItemLevel};
+use crate::domain::plan::{
+    ActionStatus, CatalogueKind, ItemLevel, LinkType, PlanItemLevel, ReportFormat,
+};
 use crate::error::{ApiError, ApiResult, Resource};
 use crate::openapi::responses;
 use crate::query::QueryParams;
@@ -479,14 +481,6 @@ pub struct ArticulationParams {
     pub format: Option<ReportFormat>,
 }
 
-/// The representation of a report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ReportFormat {
-    Json,
-    Csv,
-}
-
 struct ReportQuery {
     on: NaiveDate,
     tolerance: i32,
@@ -500,16 +494,15 @@ fn read_params(query: &QueryParams, request: &HttpRequest) -> ApiResult<ReportQu
         .integer("tolerance", 0, 100)
         .and_then(|t| i32::try_from(t).ok())
         .unwrap_or(10);
-    let format = reader.choice::<String>("format", &["json", "csv"]);
+    let format = reader.choice::<ReportFormat>("format", ReportFormat::NAMES);
     reader.finish()?;
     let accepts_csv = request
         .headers()
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|accept| accept.contains("text/csv"));
-    let csv = match format.as_deref() {
-        Some("csv") => true,
-        Some(_) => false,
+    let csv = match format {
+        Some(format) => format == ReportFormat::Csv,
         None => accepts_csv,
     };
     Ok(ReportQuery { on, tolerance, csv })

@@ -406,7 +406,7 @@ fn stable_ids(
 /// The rules of a cycle no schema can state: the owner is a school the caller sees or a
 /// network whose own territory is the caller's; PDSA and measure ids are the cycle's own,
 /// each once; a measure has at most one point per day. `current` is the cycle being replaced.
-fn validate(
+pub fn validate(
     input: ImprovementCycleInput,
     current: Option<&ImprovementCycle>,
     scope: &TerritoryScope,

@@ -276,7 +276,7 @@ fn check_target(
 
 /// Validates a new link of `plan`: the item is the plan's, at the level the type starts from;
 /// the target fits the type; the dates are in order.
-fn validate(
+pub fn validate(
     input: LinkInput,
     plan: &PlanRow,
     scope: &TerritoryScope,
@@ -466,6 +466,7 @@ pub async fn list_plan_links(
         (status = 401, response = responses::Unauthorized),
         (status = 403, response = responses::Forbidden),
         (status = 404, response = responses::NotFound),
+        (status = 409, response = responses::Conflict),
         (status = 413, response = responses::PayloadTooLarge),
         (status = 415, response = responses::UnsupportedMediaType),
         (status = 422, response = responses::UnprocessableEntity),

@@ -168,7 +168,7 @@ pub struct PeiPatch {
 
 /// The rules of a PEI no schema can state: the period does not end before it starts; sello
 /// ids are the current PEI's, each once.
-fn validate(input: PeiInput, current: Option<&PeiRecord>) -> ApiResult<PeiData> {
+pub fn validate(input: PeiInput, current: Option<&PeiRecord>) -> ApiResult<PeiData> {
     let mut v = Validator::new();
     if input.period_to < input.period_from {
         v.issue(

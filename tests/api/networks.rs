@@ -572,7 +572,8 @@ async fn the_demo_networks_of_the_sources_are_loaded_once() {
         assert!(output.status.success(), "{stderr}");
         assert!(
             stderr.contains(
-                "0 organisations, 0 schools, 0 networks, 0 memberships, 0 sessions added"
+                "0 organisations, 0 schools, 0 networks, 0 memberships, 0 sessions, 0 PEIs, \
+                 0 plans, 0 plan links, 0 improvement cycles added"
             ),
             "{stderr}"
         );
@@ -608,7 +609,7 @@ async fn the_demo_networks_of_the_sources_are_loaded_once() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(
             stderr.contains(
-                "0 organisations, 0 schools, 1 networks, 7 memberships, 0 sessions added"
+                "0 organisations, 0 schools, 1 networks, 7 memberships, 0 sessions, 0 PEIs"
             ),
             "{stderr}"
         );

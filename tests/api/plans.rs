@@ -11,7 +11,7 @@ use redes::db::DbConnection;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{ALL_SCOPES, TestApp, assert_problem, backends, issues};
+use crate::helpers::{ALL_SCOPES, Options, TestApp, assert_problem, backends, issues};
 
 fn id(object: &Value) -> String {
     object["id"].as_str().unwrap().to_owned()
@@ -858,5 +858,67 @@ async fn a_secretarias_pam_supports_the_pmis_of_its_own_schools() {
             )
             .await;
         assert_problem(response, 409).await;
+    }
+}
+
+#[actix_web::test]
+async fn the_demo_shows_the_tarapaca_networks_articulation_as_hand_counted() {
+    for backend in backends() {
+        let app = TestApp::spawn_with(
+            backend,
+            Options {
+                customise: Some(Box::new(|settings| settings.demo_data = true)),
+                ..Options::default()
+            },
+        )
+        .await;
+        let token = app.token(ALL_SCOPES, &["CL"]);
+        let network = redes::demo::network_id("rme-tarapaca-red-emtp-municipal");
+        let report = app
+            .read(
+                &format!("/api/v1/networks/{network}/articulation?on=2026-06-30"),
+                &token,
+            )
+            .await;
+        // Five member liceos; two have a PEI and a PME (demo/plans.json): Elena Duvauchelle
+        // carries 2 of its 3 sellos and 2 planes with 2 of its 3 actions; Baldomero Wolnistky
+        // 1 of 2 sellos and 1 plan with both actions, one of them behind (30% done, 42% due
+        // by 30 June of a 2 March - 11 December action).
+        assert_eq!(report["member_schools"], 5);
+        assert_eq!(
+            report["figures"],
+            json!({
+                "sellos": {"total": 5, "articulated": 3},
+                "planes_normativos": {"total": 30, "articulated": 3},
+                "actions": {"total": 5, "articulated": 4},
+                "goals": {"total": 3, "articulated": 2},
+                "overdue_actions": 0, "behind_actions": 1,
+                "coverage": 6.0 / 35.0,
+            })
+        );
+        assert_eq!(report["objectives"][0]["schools"], 2);
+        assert_eq!(report["objectives_not_carried"], json!([]));
+
+        // The Aysén school's PME action is linked to its short-cycle improvement plan.
+        let school = redes::demo::school_id("rio-ibanez-escuela-aonikenk-de-puerto-ibanez");
+        let plans = app
+            .read(&format!("/api/v1/plans?school_id={school}"), &token)
+            .await;
+        let plan = plans["items"][0]["id"].as_str().unwrap().to_owned();
+        let links = app
+            .read(
+                &format!("/api/v1/plans/{plan}/links?type=improvement_cycle"),
+                &token,
+            )
+            .await;
+        let cycle = links["items"][0]["target_id"].as_str().unwrap().to_owned();
+        let cycle = app
+            .read(&format!("/api/v1/improvement-cycles/{cycle}"), &token)
+            .await;
+        assert_eq!(cycle["pdsa"][0]["act"]["decision"], "adapt");
+        assert_eq!(
+            links["items"][0]["target_name"],
+            "Lectura en voz alta al inicio de la jornada"
+        );
     }
 }
