@@ -1067,6 +1067,7 @@ const LIST_PARAMS: &[&str] = &[
         (status = 400, response = responses::BadRequest),
         (status = 401, response = responses::Unauthorized),
         (status = 403, response = responses::Forbidden),
+        (status = 404, response = responses::UnknownReference),
         (status = 503, response = responses::Unavailable),
     ),
     security(("bearer" = ["plans:read"]))
