@@ -341,6 +341,8 @@ pub enum Resource {
     PlanLink,
     ImprovementCycle,
     MentoringVisit,
+    Indicator,
+    IndicatorValue,
 }
 
 impl Resource {
@@ -362,6 +364,8 @@ impl Resource {
                 lang.pick("el plan de mejora de ciclo corto", "improvement cycle")
             }
             Resource::MentoringVisit => lang.pick("la visita de mentoría", "mentoring visit"),
+            Resource::Indicator => lang.pick("el indicador", "indicator"),
+            Resource::IndicatorValue => lang.pick("el valor del indicador", "indicator value"),
         }
     }
 }

@@ -55,6 +55,13 @@ use crate::error::{Problem, ProblemIssue};
             subdimensions, 2014 and 2020 versions), its six planes normativos with their legal \
             basis, Colombia's áreas de gestión with their processes. Read with `plans:read`; \
             national principals with `catalogues:admin` add items of their own."),
+        (name = "indicators", description = "Indicators: definitions as a versioned catalogue \
+            (MEN's published education statistics for Colombia, Mineduc's and the Agencia de \
+            Calidad's for Chile, the platform's own), each with its unit, aggregation rules, \
+            disaggregations and periodicity; and values by indicator, org unit (a territory, \
+            an organisation, a school or a network), ISO-style period and disaggregation. \
+            Values are scoped through their org unit's territory; scopes `indicators:read`, \
+            `indicators:write`."),
         (name = "changes", description = "The change journal of every write, in commit order, \
             for integrators to sync from; scope `changes:read`."),
         (name = "operations", description = "Health and metrics for operators; no token."),
@@ -425,6 +432,17 @@ fn refine(doc: &mut Value) {
         }
     }
     schemas["VisitAgreementInput"]["properties"]["description"]["pattern"] = json!(NAME_PATTERN);
+
+    // Indicator values: a closed body, text without NUL, disaggregation values bounded.
+    let value = &mut schemas["ValueInput"];
+    value["additionalProperties"] = json!(false);
+    value["properties"]["source"]["pattern"] = plain_text.clone();
+    value["properties"]["comment"]["pattern"] = plain_text.clone();
+    value["properties"]["disaggregation"]["maxProperties"] = json!(10);
+    value["properties"]["disaggregation"]["propertyNames"] =
+        json!({"pattern": "^[a-z][a-z0-9_]{0,49}$"});
+    value["properties"]["disaggregation"]["additionalProperties"] =
+        json!({"type": "string", "pattern": "^[a-z0-9_]{1,50}$"});
 
     // A field that must be absent (or null) in this case.
     let absent = json!({"type": "null"});

@@ -227,7 +227,7 @@ impl QueryReader<'_> {
     }
 
     /// Every value of a repeatable parameter (`?kind=daem&kind=slep`), as sent.
-    fn every(&mut self, name: &str) -> Vec<String> {
+    pub fn every(&mut self, name: &str) -> Vec<String> {
         self.params
             .pairs
             .iter()

@@ -451,8 +451,63 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::{Uuid, UtcTimestamp};
+
+    /// Indicator definitions: the built-in catalogue and those added.
+    indicators (id) {
+        id -> Uuid,
+        code -> Text,
+        name_es -> Text,
+        name_en -> Text,
+        description -> Nullable<Text>,
+        unit -> Text,
+        value_type -> Text,
+        aggregation_territory -> Text,
+        aggregation_time -> Text,
+        formula -> Nullable<Text>,
+        disaggregations -> Text,
+        periodicity -> Text,
+        source -> Nullable<Text>,
+        country -> Nullable<Text>,
+        mapping -> Nullable<Text>,
+        builtin -> Bool,
+        version -> BigInt,
+        created_at -> UtcTimestamp,
+        updated_at -> UtcTimestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::{Uuid, UtcTimestamp};
+
+    /// Indicator values, by indicator, org unit, period and disaggregation.
+    indicator_values (id) {
+        id -> Uuid,
+        indicator_id -> Uuid,
+        org_unit_kind -> Text,
+        org_unit_id -> Uuid,
+        territory_path -> Text,
+        period -> Text,
+        period_start -> Text,
+        period_end -> Text,
+        disaggregation -> Text,
+        value -> Double,
+        numerator -> Nullable<Double>,
+        denominator -> Nullable<Double>,
+        source -> Nullable<Text>,
+        comment -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> UtcTimestamp,
+        updated_at -> UtcTimestamp,
+    }
+}
+
 diesel::joinable!(network_members -> networks (network_id));
 diesel::joinable!(plan_items -> plans (plan_id));
+diesel::joinable!(indicator_values -> indicators (indicator_id));
 diesel::joinable!(plan_links -> plans (plan_id));
 diesel::joinable!(pei_sellos -> pei_revisions (revision_id));
 diesel::joinable!(catalogue_items -> catalogues (catalogue_id));
@@ -485,5 +540,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     plan_items,
     plan_links,
     improvement_cycles,
-    mentoring_visits
+    mentoring_visits,
+    indicators,
+    indicator_values
 );

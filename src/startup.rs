@@ -197,6 +197,14 @@ pub fn prepare_database(
             tracing::info!(catalogues, items, "management catalogues loaded");
         }
     }
+    match crate::repository::indicators::sync_builtin(conn)
+        .context("cannot load the indicator definitions")?
+    {
+        crate::repository::indicators::SyncOutcome::Unchanged => {}
+        crate::repository::indicators::SyncOutcome::Loaded { indicators } => {
+            tracing::info!(indicators, "indicator definitions loaded");
+        }
+    }
     if demo {
         match crate::demo::load_once(conn, catalogue) {
             Ok(None) => {}

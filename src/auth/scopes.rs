@@ -52,6 +52,10 @@ scopes! {
     PlansWrite => "plans:write";
     /// Add items to the management catalogues and remove those added (national principals).
     CataloguesAdmin => "catalogues:admin";
+    /// Read indicator definitions, and indicator values in the caller's territories.
+    IndicatorsRead => "indicators:read";
+    /// Record, change and delete indicator values in the caller's territories.
+    IndicatorsWrite => "indicators:write";
     /// Read the change journal of the caller's territories.
     ChangesRead => "changes:read";
 }

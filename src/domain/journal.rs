@@ -16,6 +16,7 @@ named_enum! {
         PlanLink => "plan_link",
         ImprovementCycle => "improvement_cycle",
         MentoringVisit => "mentoring_visit",
+        IndicatorValue => "indicator_value",
     }
 }
 

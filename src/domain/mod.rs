@@ -88,9 +88,11 @@ mod tests {
 }
 
 pub mod codes;
+pub mod indicator;
 pub mod journal;
 pub mod network;
 pub mod organization;
+pub mod period;
 pub mod plan;
 pub mod school;
 pub mod territory;

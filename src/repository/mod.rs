@@ -4,6 +4,7 @@
 pub mod catalogues;
 pub mod changes;
 pub mod improvement_cycles;
+pub mod indicators;
 pub mod mentoring_visits;
 pub mod networks;
 pub mod organizations;

@@ -6,6 +6,7 @@ pub mod changes;
 pub mod common;
 pub mod health;
 pub mod improvement_cycles;
+pub mod indicators;
 pub mod links;
 pub mod mentoring_visits;
 pub mod networks;
@@ -112,6 +113,13 @@ fn api_v1(cfg: &mut ServiceConfig) {
         .service(catalogues::create_catalogue_item)
         .service(catalogues::get_catalogue_item)
         .service(catalogues::delete_catalogue_item)
+        .service(indicators::list_indicators)
+        .service(indicators::get_indicator)
+        .service(indicators::list_indicator_values)
+        .service(indicators::create_indicator_value)
+        .service(indicators::get_indicator_value)
+        .service(indicators::replace_indicator_value)
+        .service(indicators::delete_indicator_value)
         .service(changes::list_changes);
 }
 

@@ -32,15 +32,17 @@ fn body_example(doc: &Value, operation: &Value) -> Option<Value> {
     Some(doc["components"]["schemas"][name]["example"].clone())
 }
 
-/// Operations as (method, path template, operation), territory and management catalogues
-/// excluded: they are national reference data every principal with the read scope reads in
-/// full, by design (and only national principals extend the management catalogues).
+/// Operations as (method, path template, operation), territory, management catalogues and
+/// indicator definitions excluded: they are national reference data every principal with the
+/// read scope reads in full, by design (and only national principals extend the management
+/// catalogues). Indicator values are owned and stay in.
 fn operations(doc: &Value) -> Vec<(String, String, Value)> {
     let mut found = Vec::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
         if !path.starts_with("/api/v1/")
             || path.starts_with("/api/v1/territories")
             || path.starts_with("/api/v1/catalogues")
+            || path.starts_with("/api/v1/indicators")
         {
             continue;
         }

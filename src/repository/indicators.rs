@@ -1,0 +1,402 @@
+//! Indicator definitions (the built-in catalogue from `catalog/indicators/indicators.json`,
+//! embedded and written to the table at start when it changed) and indicator values.
+
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::auth::TerritoryScope;
+use crate::db::{DbConnection, DbTime, DbUuid, Tx};
+use crate::pagination::PageRequest;
+use crate::repository::changes::{Change, Operation};
+use crate::repository::{NameCursor, UpdateOutcome, scoped};
+use crate::schema::{indicator_values, indicators, reference_data};
+
+pub const VALUE_RESOURCE: &str = "indicator_value";
+pub const BUILTIN_JSON: &str = include_str!("../../catalog/indicators/indicators.json");
+const REFERENCE_NAME: &str = "indicator-definitions";
+/// Ids of built-in definitions are UUIDv5 of their code in this namespace, the same everywhere.
+const NAMESPACE: Uuid = Uuid::from_u128(0x5d2c_8e41_0a7b_4c3f_9e16_b4a0_7f3d_2c19);
+
+/// The id of the built-in indicator `code`.
+pub fn indicator_id(code: &str) -> Uuid {
+    Uuid::new_v5(&NAMESPACE, format!("indicator:{code}").as_bytes())
+}
+
+/// A definition as the built-in file states it.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BuiltinIndicator {
+    pub code: String,
+    pub name_es: String,
+    pub name_en: String,
+    pub description: Option<String>,
+    pub unit: String,
+    pub value_type: String,
+    pub aggregation_territory: String,
+    pub aggregation_time: String,
+    pub formula: Option<serde_json::Value>,
+    pub disaggregations: Vec<serde_json::Value>,
+    pub periodicity: String,
+    pub source: Option<String>,
+    pub country: Option<String>,
+    #[serde(default)]
+    pub mapping: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BuiltinFile {
+    pub code: String,
+    pub version: String,
+    #[expect(dead_code, reason = "documentation for readers of the file")]
+    notes: Vec<String>,
+    pub indicators: Vec<BuiltinIndicator>,
+}
+
+/// The built-in file, read.
+pub fn builtin() -> serde_json::Result<BuiltinFile> {
+    serde_json::from_str(BUILTIN_JSON)
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = indicators, treat_none_as_null = true)]
+pub struct IndicatorRow {
+    pub id: DbUuid,
+    pub code: String,
+    pub name_es: String,
+    pub name_en: String,
+    pub description: Option<String>,
+    pub unit: String,
+    pub value_type: String,
+    pub aggregation_territory: String,
+    pub aggregation_time: String,
+    pub formula: Option<String>,
+    pub disaggregations: String,
+    pub periodicity: String,
+    pub source: Option<String>,
+    pub country: Option<String>,
+    pub mapping: Option<String>,
+    pub builtin: bool,
+    pub version: i64,
+    pub created_at: DbTime,
+    pub updated_at: DbTime,
+}
+
+/// What a start-up sync did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyncOutcome {
+    Unchanged,
+    Loaded { indicators: usize },
+}
+
+/// Writes the built-in definitions when the embedded file changed: inserts what is missing and
+/// updates what differs, in one transaction; definitions are never deleted (values refer to
+/// them).
+pub fn sync_builtin(conn: &mut DbConnection) -> anyhow::Result<SyncOutcome> {
+    let file = builtin()?;
+    let checksum = format!("{:x}", Sha256::digest(BUILTIN_JSON.as_bytes()));
+    let outcome = conn.transaction(|conn| -> anyhow::Result<SyncOutcome> {
+        let loaded: Option<String> = reference_data::table
+            .filter(reference_data::name.eq(REFERENCE_NAME))
+            .select(reference_data::checksum)
+            .first(conn)
+            .optional()?;
+        if loaded.as_deref() == Some(checksum.as_str()) {
+            return Ok(SyncOutcome::Unchanged);
+        }
+        let now = DbTime::now();
+        let json = |value: &Option<serde_json::Value>| -> anyhow::Result<Option<String>> {
+            Ok(value.as_ref().map(serde_json::to_string).transpose()?)
+        };
+        for definition in &file.indicators {
+            let id = DbUuid(indicator_id(&definition.code));
+            let existing: Option<IndicatorRow> = indicators::table
+                .select(IndicatorRow::as_select())
+                .filter(indicators::id.eq(id))
+                .first(conn)
+                .optional()?;
+            let row = IndicatorRow {
+                id,
+                code: definition.code.clone(),
+                name_es: definition.name_es.clone(),
+                name_en: definition.name_en.clone(),
+                description: definition.description.clone(),
+                unit: definition.unit.clone(),
+                value_type: definition.value_type.clone(),
+                aggregation_territory: definition.aggregation_territory.clone(),
+                aggregation_time: definition.aggregation_time.clone(),
+                formula: json(&definition.formula)?,
+                disaggregations: serde_json::to_string(&definition.disaggregations)?,
+                periodicity: definition.periodicity.clone(),
+                source: definition.source.clone(),
+                country: definition.country.clone(),
+                mapping: json(&definition.mapping)?,
+                builtin: true,
+                version: existing.as_ref().map_or(1, |e| e.version + 1),
+                created_at: existing.as_ref().map_or(now, |e| e.created_at),
+                updated_at: now,
+            };
+            match existing {
+                Some(_) => {
+                    diesel::update(indicators::table.filter(indicators::id.eq(id)))
+                        .set(&row)
+                        .execute(conn)?;
+                }
+                None => {
+                    diesel::insert_into(indicators::table)
+                        .values(&row)
+                        .execute(conn)?;
+                }
+            }
+        }
+        diesel::delete(reference_data::table.filter(reference_data::name.eq(REFERENCE_NAME)))
+            .execute(conn)?;
+        diesel::insert_into(reference_data::table)
+            .values((
+                reference_data::name.eq(REFERENCE_NAME),
+                reference_data::checksum.eq(&checksum),
+                reference_data::row_count
+                    .eq(i32::try_from(file.indicators.len()).unwrap_or(i32::MAX)),
+                reference_data::loaded_at.eq(now),
+            ))
+            .execute(conn)?;
+        Ok(SyncOutcome::Loaded {
+            indicators: file.indicators.len(),
+        })
+    })?;
+    Ok(outcome)
+}
+
+/// Definitions, by code, optionally of one country (`none` for the platform's own).
+pub fn list(
+    conn: &mut DbConnection,
+    country: Option<&str>,
+    after: Option<&str>,
+    fetch: i64,
+) -> QueryResult<Vec<IndicatorRow>> {
+    let mut query = indicators::table
+        .select(IndicatorRow::as_select())
+        .order(indicators::code.asc())
+        .limit(fetch)
+        .into_boxed();
+    match country {
+        Some("none") => query = query.filter(indicators::country.is_null()),
+        Some(country) => query = query.filter(indicators::country.eq(country.to_owned())),
+        None => {}
+    }
+    if let Some(after) = after {
+        query = query.filter(indicators::code.gt(after.to_owned()));
+    }
+    query.load(conn)
+}
+
+/// The definition with this id or code.
+pub fn find(conn: &mut DbConnection, id_or_code: &str) -> QueryResult<Option<IndicatorRow>> {
+    let mut query = indicators::table
+        .select(IndicatorRow::as_select())
+        .into_boxed();
+    query = match Uuid::parse_str(id_or_code) {
+        Ok(id) => query.filter(indicators::id.eq(DbUuid(id))),
+        Err(_) => query.filter(indicators::code.eq(id_or_code.to_owned())),
+    };
+    query.first(conn).optional()
+}
+
+/// The definitions with these codes.
+pub fn by_codes(conn: &mut DbConnection, codes: Vec<String>) -> QueryResult<Vec<IndicatorRow>> {
+    indicators::table
+        .select(IndicatorRow::as_select())
+        .filter(indicators::code.eq_any(codes))
+        .load(conn)
+}
+
+/// The definitions with these ids.
+pub fn by_ids(conn: &mut DbConnection, ids: Vec<DbUuid>) -> QueryResult<Vec<IndicatorRow>> {
+    indicators::table
+        .select(IndicatorRow::as_select())
+        .filter(indicators::id.eq_any(ids))
+        .load(conn)
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = indicator_values)]
+pub struct ValueRow {
+    pub id: DbUuid,
+    pub indicator_id: DbUuid,
+    pub org_unit_kind: String,
+    pub org_unit_id: DbUuid,
+    pub territory_path: String,
+    pub period: String,
+    pub period_start: String,
+    pub period_end: String,
+    pub disaggregation: String,
+    pub value: f64,
+    pub numerator: Option<f64>,
+    pub denominator: Option<f64>,
+    pub source: Option<String>,
+    pub comment: Option<String>,
+    pub version: i64,
+    pub created_at: DbTime,
+    pub updated_at: DbTime,
+}
+
+fn change(row: &ValueRow, operation: Operation) -> Change {
+    Change {
+        resource: VALUE_RESOURCE,
+        id: row.id.0,
+        operation,
+        territory_path: row.territory_path.clone(),
+        previous_territory_path: None,
+    }
+}
+
+/// Records a value (its natural key must be free: see [`find_by_key`]).
+pub fn insert_value(tx: &mut Tx<'_>, row: &ValueRow) -> QueryResult<()> {
+    diesel::insert_into(indicator_values::table)
+        .values(row)
+        .execute(tx.conn())?;
+    tx.record(change(row, Operation::Created));
+    Ok(())
+}
+
+/// The value, if the scope sees its org unit.
+pub fn find_value(
+    conn: &mut DbConnection,
+    id: Uuid,
+    scope: &TerritoryScope,
+) -> QueryResult<Option<ValueRow>> {
+    indicator_values::table
+        .select(ValueRow::as_select())
+        .filter(indicator_values::id.eq(DbUuid(id)))
+        .filter(scoped::within(indicator_values::territory_path, scope))
+        .first(conn)
+        .optional()
+}
+
+/// The value of this indicator, org unit, period and disaggregation, if there is one.
+pub fn find_by_key(conn: &mut DbConnection, row: &ValueRow) -> QueryResult<Option<ValueRow>> {
+    indicator_values::table
+        .select(ValueRow::as_select())
+        .filter(indicator_values::indicator_id.eq(row.indicator_id))
+        .filter(indicator_values::org_unit_id.eq(row.org_unit_id))
+        .filter(indicator_values::period.eq(&row.period))
+        .filter(indicator_values::disaggregation.eq(&row.disaggregation))
+        .first(conn)
+        .optional()
+}
+
+/// Changes the value's figures if it is still at `current`'s version.
+pub fn update_value(
+    tx: &mut Tx<'_>,
+    current: &ValueRow,
+    next: &ValueRow,
+) -> QueryResult<UpdateOutcome<ValueRow>> {
+    let now = DbTime::now();
+    let version = current.version + 1;
+    let updated = diesel::update(
+        indicator_values::table
+            .filter(indicator_values::id.eq(current.id))
+            .filter(indicator_values::version.eq(current.version)),
+    )
+    .set((
+        indicator_values::value.eq(next.value),
+        indicator_values::numerator.eq(next.numerator),
+        indicator_values::denominator.eq(next.denominator),
+        indicator_values::source.eq(&next.source),
+        indicator_values::comment.eq(&next.comment),
+        indicator_values::version.eq(version),
+        indicator_values::updated_at.eq(now),
+    ))
+    .execute(tx.conn())?;
+    if updated == 0 {
+        return Ok(UpdateOutcome::Concurrent);
+    }
+    let row = ValueRow {
+        value: next.value,
+        numerator: next.numerator,
+        denominator: next.denominator,
+        source: next.source.clone(),
+        comment: next.comment.clone(),
+        version,
+        updated_at: now,
+        ..current.clone()
+    };
+    tx.record(change(&row, Operation::Updated));
+    Ok(UpdateOutcome::Done(row))
+}
+
+pub fn delete_value(tx: &mut Tx<'_>, current: &ValueRow) -> QueryResult<UpdateOutcome<()>> {
+    let deleted = diesel::delete(
+        indicator_values::table
+            .filter(indicator_values::id.eq(current.id))
+            .filter(indicator_values::version.eq(current.version)),
+    )
+    .execute(tx.conn())?;
+    if deleted == 0 {
+        return Ok(UpdateOutcome::Concurrent);
+    }
+    tx.record(change(current, Operation::Deleted));
+    Ok(UpdateOutcome::Done(()))
+}
+
+/// Filters of the value list; each list is "any of".
+#[derive(Debug, Clone, Default)]
+pub struct ValueFilter {
+    pub indicator_ids: Vec<DbUuid>,
+    pub org_unit_ids: Vec<DbUuid>,
+    pub periods: Vec<String>,
+    /// Only values whose period starts on or after this day…
+    pub from: Option<String>,
+    /// …and ends on or before this one.
+    pub to: Option<String>,
+    /// Only this disaggregation (`''` for totals).
+    pub disaggregation: Option<String>,
+    pub page: PageRequest,
+}
+
+/// A page of the values whose org unit is in the scope, by id (the order they were recorded).
+pub fn list_values(
+    conn: &mut DbConnection,
+    filter: &ValueFilter,
+    scope: &TerritoryScope,
+) -> QueryResult<Vec<ValueRow>> {
+    use indicator_values::dsl as v;
+    let mut query = v::indicator_values
+        .select(ValueRow::as_select())
+        .filter(scoped::within(v::territory_path, scope))
+        .order(v::id.asc())
+        .limit(filter.page.fetch_limit())
+        .into_boxed();
+    if !filter.indicator_ids.is_empty() {
+        query = query.filter(v::indicator_id.eq_any(filter.indicator_ids.clone()));
+    }
+    if !filter.org_unit_ids.is_empty() {
+        query = query.filter(v::org_unit_id.eq_any(filter.org_unit_ids.clone()));
+    }
+    if !filter.periods.is_empty() {
+        query = query.filter(v::period.eq_any(filter.periods.clone()));
+    }
+    if let Some(from) = &filter.from {
+        query = query.filter(v::period_start.ge(from.clone()));
+    }
+    if let Some(to) = &filter.to {
+        query = query.filter(v::period_end.le(to.clone()));
+    }
+    if let Some(disaggregation) = &filter.disaggregation {
+        query = query.filter(v::disaggregation.eq(disaggregation.clone()));
+    }
+    if let Some(after) = filter.page.after.as_deref().and_then(NameCursor::decode) {
+        query = query.filter(v::id.gt(DbUuid(after.id)));
+    }
+    query.load(conn)
+}
+
+/// Whether values are recorded for this org unit: for deleting it.
+pub fn org_unit_has_values(conn: &mut DbConnection, id: Uuid) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        indicator_values::table.filter(indicator_values::org_unit_id.eq(DbUuid(id))),
+    ))
+    .get_result(conn)
+}
