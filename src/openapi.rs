@@ -135,11 +135,15 @@ pub fn document_json() -> Result<String, serde_json::Error> {
         })
 }
 
+/// A period code's form (`2017`, `2017S1`, `2017Q1`, `2017-03`, `2017W12`), years 1900-2100;
+/// whether its week exists (`2017W53` does not) is checked by `domain::period`.
+pub const PERIOD_PATTERN: &str =
+    "^(19[0-9]{2}|20[0-9]{2}|2100)(S[12]|Q[1-4]|-(0[1-9]|1[0-2])|W([1-9]|[1-4][0-9]|5[0-3]))?$";
+
 /// A name: at least one character that is neither blank nor NUL, and no NUL anywhere (a NUL
 /// cannot be stored in PostgreSQL text).
 pub const NAME_PATTERN: &str = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$";
 
-/// A year from 1900 to 2100, as a map key (work plans).
 /// An e-mail address, loosely: something, `@`, a domain with a dot; no spaces.
 pub const EMAIL_PATTERN: &str = "^[^@\\s\\u0000]+@[^@\\s\\u0000.]+(\\.[^@\\s\\u0000.]+)+$";
 /// A phone number: digits, spaces, `()-`, and a leading `+`.
@@ -147,6 +151,7 @@ pub const PHONE_PATTERN: &str = "^\\+?[0-9][0-9 ()-]{5,28}$";
 /// A UUID in its hyphenated form, as object keys.
 pub const UUID_PATTERN: &str =
     "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
+/// A year from 1900 to 2100, as a map key (work plans).
 pub const YEAR_PATTERN: &str = "^(19[0-9]{2}|20[0-9]{2}|2100)$";
 
 /// Adds to the document the constraints Redes enforces that utoipa's attributes cannot express:
@@ -175,6 +180,9 @@ fn refine(doc: &mut Value) {
                             parameter["schema"]["pattern"] = json!(any_territory);
                         }
                         Some("after") => parameter["schema"]["maximum"] = json!(i64::MAX),
+                        Some("period") => {
+                            parameter["schema"]["items"]["pattern"] = json!(PERIOD_PATTERN);
+                        }
                         Some("q" | "code") => {
                             parameter["schema"]["pattern"] = json!("^[^\\u0000]*$");
                         }
@@ -436,6 +444,7 @@ fn refine(doc: &mut Value) {
     // Indicator values: a closed body, text without NUL, disaggregation values bounded.
     let value = &mut schemas["ValueInput"];
     value["additionalProperties"] = json!(false);
+    value["properties"]["period"]["pattern"] = json!(PERIOD_PATTERN);
     value["properties"]["source"]["pattern"] = plain_text.clone();
     value["properties"]["comment"]["pattern"] = plain_text.clone();
     value["properties"]["disaggregation"]["maxProperties"] = json!(10);

@@ -114,6 +114,16 @@ impl Period {
         })
     }
 
+    /// Whether `code` has the form of a period code: a period, or week 53 of a year that has
+    /// only 52 ISO weeks (well formed, but naming no days).
+    pub fn is_well_formed(code: &str) -> bool {
+        Period::parse(code).is_some()
+            || code
+                .strip_suffix("W53")
+                .and_then(Period::parse)
+                .is_some_and(|year| year.periodicity == Periodicity::Yearly)
+    }
+
     /// The year the period starts in (an ISO week may start in the year before its code's).
     pub fn year(&self) -> i32 {
         self.start.year()
@@ -186,6 +196,9 @@ mod tests {
         ] {
             assert_eq!(Period::parse(code), None, "{code:?}");
         }
+        assert!(Period::is_well_formed("2017W53"));
+        assert!(!Period::is_well_formed("2017W54"));
+        assert!(Period::is_well_formed("2017Q2"));
     }
 
     /// The code of the `i`-th part of year `y`.

@@ -339,10 +339,7 @@ pub struct ValueInput {
     #[schema(min_length = 1, max_length = 64)]
     pub org_unit: String,
     /// `2017`, `2017S1`, `2017Q1`, `2017-03` or `2017W12`, of the indicator's periodicity.
-    #[schema(
-        pattern = "^[0-9]{4}((S[12])|(Q[1-4])|(-(0[1-9]|1[0-2]))|(W[1-9][0-9]?))?$",
-        example = "2017"
-    )]
+    #[schema(example = "2017")]
     pub period: String,
     /// Category → value, among the indicator's disaggregations; absent or `{}` for the total.
     #[serde(default)]
@@ -701,7 +698,7 @@ pub struct ValueListParams {
     /// networks.
     #[param(example = "CO-05001")]
     pub org_unit: Option<Vec<String>>,
-    /// Only these periods.
+    /// Only these periods (`2017`, `2017S1`, `2017Q1`, `2017-03`, `2017W12`).
     #[param(example = "2017")]
     pub period: Option<Vec<String>>,
     /// Only values whose period starts on or after this day.
@@ -757,7 +754,8 @@ pub async fn list_indicator_values(
     let org_units = reader.every("org_unit");
     let periods = reader.every("period");
     for period in &periods {
-        if Period::parse(period).is_none() {
+        // A well-formed code that names no days (`2017W53`) matches nothing.
+        if !Period::is_well_formed(period) {
             reader.issue(
                 "period",
                 IssueKind::InvalidFormat {
