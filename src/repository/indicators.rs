@@ -400,3 +400,43 @@ pub fn org_unit_has_values(conn: &mut DbConnection, id: Uuid) -> QueryResult<boo
     ))
     .get_result(conn)
 }
+
+/// The values an analytics pull reads: of these indicators and disaggregation, with periods
+/// inside `[start, end]`, in the scope.
+pub fn values_for_pull(
+    conn: &mut DbConnection,
+    indicators: Vec<DbUuid>,
+    disaggregation: &str,
+    (start, end): (&str, &str),
+    scope: &TerritoryScope,
+) -> QueryResult<Vec<ValueRow>> {
+    use indicator_values::dsl as v;
+    v::indicator_values
+        .select(ValueRow::as_select())
+        .filter(v::indicator_id.eq_any(indicators))
+        .filter(v::disaggregation.eq(disaggregation.to_owned()))
+        .filter(v::period_start.ge(start.to_owned()))
+        .filter(v::period_end.le(end.to_owned()))
+        .filter(scoped::within(v::territory_path, scope))
+        .order((v::indicator_id.asc(), v::period_start.asc(), v::id.asc()))
+        .load(conn)
+}
+
+/// The schools that were members of the network at some time between `start` and `end`
+/// (`YYYY-MM-DD`, both included).
+pub fn network_schools_between(
+    conn: &mut DbConnection,
+    network_id: Uuid,
+    start: &str,
+    end: &str,
+) -> QueryResult<Vec<Uuid>> {
+    use crate::schema::network_members as m;
+    let rows: Vec<Option<DbUuid>> = m::table
+        .filter(m::network_id.eq(DbUuid(network_id)))
+        .filter(m::school_id.is_not_null())
+        .filter(m::joined_on.is_null().or(m::joined_on.le(end.to_owned())))
+        .filter(m::left_on.is_null().or(m::left_on.gt(start.to_owned())))
+        .select(m::school_id)
+        .load(conn)?;
+    Ok(rows.into_iter().flatten().map(|id| id.0).collect())
+}

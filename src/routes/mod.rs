@@ -1,5 +1,6 @@
 //! HTTP handlers, one module per resource, and the registration every build of the app shares.
 
+pub mod analytics;
 pub mod articulation;
 pub mod catalogues;
 pub mod changes;
@@ -120,6 +121,7 @@ fn api_v1(cfg: &mut ServiceConfig) {
         .service(indicators::get_indicator_value)
         .service(indicators::replace_indicator_value)
         .service(indicators::delete_indicator_value)
+        .service(analytics::get_analytics)
         .service(changes::list_changes);
 }
 

@@ -4,6 +4,7 @@
 // Tests state their expectations with unwrap/expect: a panic is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod analytics;
 mod auth;
 mod authorization;
 mod bodies;
