@@ -140,6 +140,9 @@ pub fn document_json() -> Result<String, serde_json::Error> {
 pub const PERIOD_PATTERN: &str =
     "^(19[0-9]{2}|20[0-9]{2}|2100)(S[12]|Q[1-4]|-(0[1-9]|1[0-2])|W([1-9]|[1-4][0-9]|5[0-3]))?$";
 
+/// An indicator's code or id.
+pub const INDICATOR_PATTERN: &str = "^([A-Z][A-Z0-9_]{1,63}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$";
+
 /// A name: at least one character that is neither blank nor NUL, and no NUL anywhere (a NUL
 /// cannot be stored in PostgreSQL text).
 pub const NAME_PATTERN: &str = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$";
@@ -182,6 +185,15 @@ fn refine(doc: &mut Value) {
                         Some("after") => parameter["schema"]["maximum"] = json!(i64::MAX),
                         Some("period") => {
                             parameter["schema"]["items"]["pattern"] = json!(PERIOD_PATTERN);
+                        }
+                        // Analytics' org units: territories and networks, or a selector.
+                        Some("org_unit") if parameter["schema"]["items"].is_object() => {
+                            let inner = any_territory.trim_start_matches('^').trim_end_matches('$');
+                            parameter["schema"]["items"]["pattern"] =
+                                json!(format!("^(LEVEL-[1-4]|CHILDREN|{inner})$"));
+                        }
+                        Some("indicator") if parameter["schema"]["items"].is_object() => {
+                            parameter["schema"]["items"]["pattern"] = json!(INDICATOR_PATTERN);
                         }
                         Some("q" | "code") => {
                             parameter["schema"]["pattern"] = json!("^[^\\u0000]*$");
@@ -705,7 +717,8 @@ pub mod responses {
         #[expect(dead_code, reason = "only the type matters, for the schema")] Problem,
     );
 
-    /// A query filter names a territory that does not exist (`errors` points at each).
+    /// A query filter names a territory (or, for analytics, an indicator, org unit or period)
+    /// that does not exist (`errors` points at each).
     #[derive(ToResponse)]
     #[response(content_type = "application/problem+json")]
     pub struct UnknownReference(

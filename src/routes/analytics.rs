@@ -63,7 +63,7 @@ pub struct Analytics {
 #[derive(Debug, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AnalyticsParams {
-    /// Indicator codes (repeatable, at least one).
+    /// Indicator codes or ids (repeatable, at least one).
     #[param(example = "CO_COBERTURA_NETA")]
     pub indicator: Vec<String>,
     /// Period codes (repeatable, at least one): values of periods inside each are aggregated
@@ -186,7 +186,7 @@ fn units<'c>(
     selectors: &[String],
     catalogue: &'c Catalogue,
     scope: &TerritoryScope,
-) -> ApiResult<Result<Vec<Unit<'c>>, String>> {
+) -> ApiResult<Result<Vec<Unit<'c>>, IssueKind>> {
     let mut named: Vec<&'c CatalogueEntry> = Vec::new();
     let mut networks = Vec::new();
     let mut levels = Vec::new();
@@ -195,7 +195,12 @@ fn units<'c>(
         if let Some(level) = selector.strip_prefix("LEVEL-") {
             match level.parse::<i16>() {
                 Ok(n) if (1..=4).contains(&n) => levels.push(n - 1),
-                _ => return Ok(Err(selector.clone())),
+                _ => {
+                    return Ok(Err(IssueKind::InvalidFormat {
+                        expected_es: "`LEVEL-1` a `LEVEL-4`".into(),
+                        expected_en: "`LEVEL-1` to `LEVEL-4`".into(),
+                    }));
+                }
             }
         } else if selector == "CHILDREN" {
             children = true;
@@ -211,10 +216,10 @@ fn units<'c>(
                     name: network.name,
                     path: network.territory_path,
                 }),
-                None => return Ok(Err(selector.clone())),
+                None => return Ok(Err(IssueKind::UnknownReference)),
             }
         } else {
-            return Ok(Err(selector.clone()));
+            return Ok(Err(IssueKind::UnknownReference));
         }
     }
     let roots: Vec<&'c CatalogueEntry> = if named.is_empty() {
@@ -338,10 +343,22 @@ pub fn pull(
     query: &PullQuery,
 ) -> ApiResult<Analytics> {
     let as_of = Utc::now();
-    let definitions = repo::by_codes(conn, query.indicators.clone())?;
+    let mut definitions = repo::by_codes(conn, query.indicators.clone())?;
+    let ids: Vec<crate::db::DbUuid> = query
+        .indicators
+        .iter()
+        .filter_map(|i| Uuid::parse_str(i).ok())
+        .map(crate::db::DbUuid)
+        .collect();
+    if !ids.is_empty() {
+        definitions.extend(repo::by_ids(conn, ids)?);
+    }
     let mut issues = Vec::new();
     for code in &query.indicators {
-        if !definitions.iter().any(|d| &d.code == code) {
+        if !definitions
+            .iter()
+            .any(|d| &d.code == code || d.id.0.to_string() == code.to_lowercase())
+        {
             issues.push(crate::error::Issue::query(
                 "indicator",
                 IssueKind::UnknownReference,
@@ -350,14 +367,21 @@ pub fn pull(
     }
     let units = match units(conn, &query.org_units, catalogue, scope)? {
         Ok(units) => units,
-        Err(_) => {
-            issues.push(crate::error::Issue::query(
-                "org_unit",
-                IssueKind::UnknownReference,
-            ));
+        Err(kind) => {
+            issues.push(crate::error::Issue::query("org_unit", kind));
             Vec::new()
         }
     };
+    if query.unknown_periods {
+        issues.push(crate::error::Issue::query(
+            "period",
+            IssueKind::UnknownReference,
+        ));
+    }
+    if !issues.is_empty() && issues.iter().all(|i| i.kind == IssueKind::UnknownReference) {
+        // Well formed, but naming what does not exist (or the caller cannot see).
+        return Err(ApiError::UnknownReference(issues));
+    }
     if !issues.is_empty() {
         return Err(ApiError::InvalidParameters(issues));
     }
@@ -476,6 +500,8 @@ pub struct PullQuery {
     pub org_units: Vec<String>,
     pub disaggregation: String,
     pub numerators: bool,
+    /// A well-formed period that names no days (`2017W53`) was asked for.
+    pub unknown_periods: bool,
 }
 
 /// Pull aggregated indicators.
@@ -500,6 +526,7 @@ pub struct PullQuery {
         (status = 400, response = responses::BadRequest),
         (status = 401, response = responses::Unauthorized),
         (status = 403, response = responses::Forbidden),
+        (status = 404, response = responses::UnknownReference),
         (status = 503, response = responses::Unavailable),
     ),
     security(("bearer" = ["indicators:read"]))
@@ -533,9 +560,11 @@ pub async fn get_analytics(
         }
     }
     let mut periods = Vec::new();
+    let mut unknown_periods = false;
     for code in &raw_periods {
         match Period::parse(code) {
             Some(period) => periods.push(period),
+            None if Period::is_well_formed(code) => unknown_periods = true,
             None => reader.issue(
                 "period",
                 IssueKind::InvalidFormat {
@@ -577,6 +606,7 @@ pub async fn get_analytics(
         org_units,
         disaggregation,
         numerators,
+        unknown_periods,
     };
     let analytics = db
         .read(move |conn| pull(conn, &catalogue, &scope, &pull_query))

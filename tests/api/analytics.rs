@@ -115,6 +115,20 @@ async fn pulls_aggregate_up_the_tree_and_over_time_by_each_rule() {
             issues(&problem),
             ["indicator required", "org_unit required", "period required"]
         );
+        // Well formed, but naming nothing: 404, as for other lists' unknown territories.
+        let problem = assert_problem(
+            app.get(
+                "/api/v1/analytics?indicator=NO_SUCH&period=2017W53&org_unit=CO-05",
+                Some(&token),
+            )
+            .await,
+            404,
+        )
+        .await;
+        assert_eq!(
+            issues(&problem),
+            ["indicator unknown_reference", "period unknown_reference"]
+        );
         // A caller elsewhere pulls nothing of Antioquia's values.
         let stranger = app.token(ALL_SCOPES, &["CO-11"]);
         let pull = app
