@@ -194,7 +194,7 @@ fn seed_demo(settings: &Settings) -> ExitCode {
     match result {
         Ok(outcome) => {
             eprintln!(
-                "redes: demo data in {}: {} organisations, {} schools, {} networks, {} memberships, {} sessions, {} PEIs, {} plans, {} plan links, {} improvement cycles added",
+                "redes: demo data in {}: {} organisations, {} schools, {} networks, {} memberships, {} sessions, {} PEIs, {} plans, {} plan links, {} improvement cycles, {} indicator values added",
                 settings.database.url,
                 outcome.organizations,
                 outcome.schools,
@@ -204,7 +204,8 @@ fn seed_demo(settings: &Settings) -> ExitCode {
                 outcome.peis,
                 outcome.plans,
                 outcome.links,
-                outcome.cycles
+                outcome.cycles,
+                outcome.indicator_values
             );
             ExitCode::SUCCESS
         }

@@ -28,6 +28,9 @@ pub const DEMO_JSON: &str = include_str!("../demo/networks.json");
 /// the demo networks.
 pub const PLANS_JSON: &str = include_str!("../demo/plans.json");
 
+/// Official indicator values the sources state (the yearly count of Chile's RMEs).
+pub const INDICATORS_JSON: &str = include_str!("../demo/indicators.json");
+
 /// The namespace of demo ids (UUIDv5 of `kind:ref`).
 const NAMESPACE: Uuid = Uuid::from_u128(0x6f1c_2b1e_9d4a_4c8e_8f3b_5a7d_2e9c_0b41);
 
@@ -139,6 +142,7 @@ pub struct DemoOutcome {
     pub plans: usize,
     pub links: usize,
     pub cycles: usize,
+    pub indicator_values: usize,
 }
 
 impl DemoOutcome {
@@ -175,9 +179,11 @@ pub fn load(conn: &mut DbConnection, catalogue: &Arc<Catalogue>) -> anyhow::Resu
             .map(|entry| entry.path.clone()),
     );
     let plans: PlansFile = serde_json::from_str(PLANS_JSON)?;
+    let indicators: IndicatorsFile = serde_json::from_str(INDICATORS_JSON)?;
     in_write_transaction(conn, |tx| {
         let mut outcome = load_file(tx, &file, catalogue, &everywhere)?;
         load_plans(tx, &plans, &everywhere, &mut outcome)?;
+        load_indicator_values(tx, &indicators, catalogue, &everywhere, &mut outcome)?;
         mark_loaded(tx, &file)?;
         Ok(outcome)
     })
@@ -218,7 +224,7 @@ fn mark_loaded(tx: &mut Tx<'_>, file: &DemoFile) -> Result<(), ApiError> {
             reference_data::name.eq(DEMO_NAME),
             reference_data::checksum.eq(format!(
                 "{:016x}",
-                fnv1a(format!("{DEMO_JSON}{PLANS_JSON}").as_bytes())
+                fnv1a(format!("{DEMO_JSON}{PLANS_JSON}{INDICATORS_JSON}").as_bytes())
             )),
             reference_data::row_count.eq(i32::try_from(records).unwrap_or(i32::MAX)),
             reference_data::loaded_at.eq(DbTime::now()),
@@ -648,6 +654,39 @@ fn load_plans(
             plans::insert_link(tx, &row, &record.plan.territory_path)?;
             outcome.links += 1;
         }
+    }
+    Ok(())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IndicatorsFile {
+    #[expect(dead_code, reason = "documentation for readers of the file")]
+    notes: Vec<String>,
+    values: Vec<Value>,
+}
+
+/// Loads the official indicator values the sources state, those not recorded yet.
+fn load_indicator_values(
+    tx: &mut Tx<'_>,
+    file: &IndicatorsFile,
+    catalogue: &Arc<Catalogue>,
+    scope: &TerritoryScope,
+    outcome: &mut DemoOutcome,
+) -> Result<(), ApiError> {
+    use crate::routes::indicators::ValueInput;
+    for body in &file.values {
+        let name = format!("{}", body["indicator"]);
+        let input =
+            checked::<ValueInput>("create_indicator_value", body).map_err(|e| context(e, &name))?;
+        let (row, _, _) =
+            crate::routes::indicators::validate(input, None, catalogue, scope, tx.conn())
+                .map_err(|e| context(e, &name))?;
+        if crate::repository::indicators::find_by_key(tx.conn(), &row)?.is_some() {
+            continue;
+        }
+        crate::repository::indicators::insert_value(tx, &row)?;
+        outcome.indicator_values += 1;
     }
     Ok(())
 }

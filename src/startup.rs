@@ -219,6 +219,7 @@ pub fn prepare_database(
                 plans = outcome.plans,
                 plan_links = outcome.links,
                 improvement_cycles = outcome.cycles,
+                indicator_values = outcome.indicator_values,
                 "demo data loaded (REDES_DEMO_DATA=false to start without it)"
             ),
             Err(error) => tracing::error!(error = format!("{error:#}"), "demo data not loaded"),

@@ -440,3 +440,47 @@ pub fn network_schools_between(
         .load(conn)?;
     Ok(rows.into_iter().flatten().map(|id| id.0).collect())
 }
+
+/// The networks active between `start` and `end` (`YYYY-MM-DD`), in the scope, as (id, kind,
+/// territory path): those that held a session then, or that are `active` (since no later than
+/// `end`), were founded by then and had a member then. The live count behind
+/// `REDES_REDES_ACTIVAS`.
+pub fn active_networks(
+    conn: &mut DbConnection,
+    (start, end): (&str, &str),
+    scope: &TerritoryScope,
+) -> QueryResult<Vec<(Uuid, String, String)>> {
+    use crate::schema::{network_members as m, networks as n, sessions as s};
+    let year: i32 = end
+        .get(..4)
+        .and_then(|y| y.parse().ok())
+        .unwrap_or(i32::MAX);
+    let held = s::table
+        .filter(s::status.eq("held"))
+        .filter(s::date.ge(start.to_owned()))
+        .filter(s::date.le(end.to_owned()))
+        .select(s::network_id);
+    let with_members = m::table
+        .filter(m::joined_on.is_null().or(m::joined_on.le(end.to_owned())))
+        .filter(m::left_on.is_null().or(m::left_on.gt(start.to_owned())))
+        .select(m::network_id);
+    let rows: Vec<(DbUuid, String, String)> = n::table
+        .filter(scoped::within(n::territory_path, scope))
+        .filter(
+            n::id.eq_any(held).or(n::status
+                .eq("active")
+                .and(
+                    n::status_since
+                        .is_null()
+                        .or(n::status_since.le(end.to_owned())),
+                )
+                .and(n::founded_year.is_null().or(n::founded_year.le(year)))
+                .and(n::id.eq_any(with_members))),
+        )
+        .select((n::id, n::kind, n::territory_path))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, kind, path)| (id.0, kind, path))
+        .collect())
+}

@@ -420,6 +420,26 @@ pub fn pull(
         (&start.to_string(), &end.to_string()),
         scope,
     )?;
+    // Platform indicators computed live from Redes' own data, as values of each period asked.
+    for definition in &definitions {
+        if definition.code == ACTIVE_NETWORKS {
+            let kind = query
+                .disaggregation
+                .strip_prefix("kind=")
+                .map(str::to_owned);
+            for period in &query.periods {
+                let (from, to) = (period.start.to_string(), period.end.to_string());
+                for (id, network_kind, path) in repo::active_networks(conn, (&from, &to), scope)? {
+                    if kind.as_ref().is_some_and(|k| *k != network_kind)
+                        || (kind.is_none() && !query.disaggregation.is_empty())
+                    {
+                        continue;
+                    }
+                    values.push(live_value(definition, id, &path, period, 1.0));
+                }
+            }
+        }
+    }
     values.retain(|v| {
         paths
             .iter()
@@ -490,6 +510,39 @@ pub fn pull(
         }
     }
     Ok(Analytics { as_of, rows: out })
+}
+
+/// The platform indicator computed live: the networks active in each period.
+pub const ACTIVE_NETWORKS: &str = "REDES_REDES_ACTIVAS";
+
+/// A value computed from Redes' own data for a network and a period.
+fn live_value(
+    definition: &IndicatorRow,
+    network: Uuid,
+    path: &str,
+    period: &Period,
+    value: f64,
+) -> ValueRow {
+    let now = crate::db::DbTime::now();
+    ValueRow {
+        id: crate::db::DbUuid(Uuid::nil()),
+        indicator_id: definition.id,
+        org_unit_kind: "network".to_owned(),
+        org_unit_id: crate::db::DbUuid(network),
+        territory_path: path.to_owned(),
+        period: period.code.clone(),
+        period_start: period.start.to_string(),
+        period_end: period.end.to_string(),
+        disaggregation: String::new(),
+        value,
+        numerator: None,
+        denominator: None,
+        source: Some("Redes".to_owned()),
+        comment: None,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    }
 }
 
 /// A pull's parameters, read.

@@ -444,7 +444,7 @@ fn disaggregation_of(key: &str) -> BTreeMap<String, String> {
 }
 
 /// Validates a value body against its indicator's definition and the caller's territories.
-fn validate(
+pub fn validate(
     input: ValueInput,
     current: Option<&ValueRow>,
     catalogue: &Catalogue,

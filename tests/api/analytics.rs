@@ -207,3 +207,52 @@ async fn a_network_aggregates_its_member_schools_on_the_periods_dates() {
         assert_eq!(row(&pull, id, "2019-05")["org_unit_name"], "Red de Freire");
     }
 }
+
+#[actix_web::test]
+async fn the_demo_sets_the_official_rme_counts_beside_the_live_count_of_the_networks_loaded() {
+    for backend in backends() {
+        let app = TestApp::spawn_with(
+            backend,
+            crate::helpers::Options {
+                customise: Some(Box::new(|settings| settings.demo_data = true)),
+                ..crate::helpers::Options::default()
+            },
+        )
+        .await;
+        let token = app.token(ALL_SCOPES, &["CL"]);
+        let pull = app
+            .read("/api/v1/analytics?indicator=CL_REDES_MEJORAMIENTO_ACTIVAS&indicator=REDES_REDES_ACTIVAS&period=2014&period=2015&period=2016&period=2017&org_unit=CL", &token)
+            .await;
+        let figure = |indicator: &str, period: &str| {
+            pull["rows"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["indicator"] == indicator && r["period"] == period)
+                .unwrap()["value"]
+                .clone()
+        };
+        // Seed 002's official counts…
+        assert_eq!(figure("CL_REDES_MEJORAMIENTO_ACTIVAS", "2015"), 523.0);
+        assert_eq!(figure("CL_REDES_MEJORAMIENTO_ACTIVAS", "2016"), 505.0);
+        assert_eq!(figure("CL_REDES_MEJORAMIENTO_ACTIVAS", "2017"), 481.0);
+        // …beside the networks loaded, counted live: the 15 regional RMEs (founded in 2015,
+        // with members since) and C Líder's alliance (no founding year, members undated).
+        assert_eq!(figure("REDES_REDES_ACTIVAS", "2014"), 1.0);
+        assert_eq!(figure("REDES_REDES_ACTIVAS", "2015"), 16.0);
+        assert_eq!(figure("REDES_REDES_ACTIVAS", "2017"), 16.0);
+        let rmes = app
+            .read("/api/v1/analytics?indicator=REDES_REDES_ACTIVAS&period=2016&org_unit=CL&org_unit=LEVEL-2&disaggregation=kind%3Dred_mejoramiento_escolar", &token)
+            .await;
+        // With a level, the rows are the level's territories inside CL (DHIS2's `CL;LEVEL-2`).
+        let rows = rmes["rows"].as_array().unwrap();
+        assert_eq!(rows.len(), 16, "the 16 regiones");
+        let total: f64 = rows.iter().filter_map(|r| r["value"].as_f64()).sum();
+        assert_eq!(total, 15.0);
+        // One per región that has one: Tarapacá (CL-01) has its network.
+        assert_eq!(
+            rows.iter().find(|r| r["org_unit"] == "CL-01").unwrap()["value"],
+            1.0
+        );
+    }
+}

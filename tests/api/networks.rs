@@ -573,7 +573,7 @@ async fn the_demo_networks_of_the_sources_are_loaded_once() {
         assert!(
             stderr.contains(
                 "0 organisations, 0 schools, 0 networks, 0 memberships, 0 sessions, 0 PEIs, \
-                 0 plans, 0 plan links, 0 improvement cycles added"
+                 0 plans, 0 plan links, 0 improvement cycles, 0 indicator values added"
             ),
             "{stderr}"
         );
