@@ -428,7 +428,7 @@ pub fn resolve_org_unit(
 }
 
 /// The canonical form of a disaggregation: `code=value` pairs by code, joined by `;`.
-fn disaggregation_key(categories: &BTreeMap<String, String>) -> String {
+pub(crate) fn disaggregation_key(categories: &BTreeMap<String, String>) -> String {
     categories
         .iter()
         .map(|(code, value)| format!("{code}={value}"))
@@ -444,7 +444,7 @@ fn disaggregation_of(key: &str) -> BTreeMap<String, String> {
 }
 
 /// Validates a value body against its indicator's definition and the caller's territories.
-fn validate(
+pub(crate) fn validate(
     input: ValueInput,
     current: Option<&ValueRow>,
     catalogue: &Catalogue,
