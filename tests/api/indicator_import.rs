@@ -333,3 +333,53 @@ async fn the_cli_imports_a_file_as_a_national_principal() {
         assert!(stderr.contains("nothing written"), "{stderr}");
     }
 }
+
+#[actix_web::test]
+async fn schools_are_named_by_rbd_or_dane_code() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let admin = app.token(crate::helpers::ALL_SCOPES, &["CL", "CO"]);
+        let liceo = app
+            .create(
+                "/api/v1/schools",
+                &admin,
+                &json!({"name": "Liceo de Lautaro", "country": "CL", "territory": "CL-09105",
+                        "rbd": 5575, "dependency": "municipal_daem", "levels": ["basica_ninos"],
+                        "rural": false}),
+            )
+            .await;
+        let secretaria = app
+            .create(
+                "/api/v1/organizations",
+                &admin,
+                &json!({"name": "Secretaría de Educación de Medellín", "kind": "secretaria",
+                        "territory": "CO-05001", "etc_code": "3763", "secretaria_level": "municipal"}),
+            )
+            .await;
+        let institucion = app
+            .create(
+                "/api/v1/schools",
+                &admin,
+                &json!({"name": "Institución Educativa Javiera Londoño", "country": "CO",
+                        "territory": "CO-05001", "dane_code": "105001000108", "sector": "oficial",
+                        "secretaria_id": secretaria["id"],
+                        "sedes": [{"name": "Sede Principal", "dane_code": "105001000108",
+                                   "zone": "urbana", "main": true}]}),
+            )
+            .await;
+        let token = importer(&app, &["CL", "CO"]);
+        let csv = "indicator,org_unit,period,value,disaggregation\n\
+                   CL_IDPS_CLIMA_CONVIVENCIA,rbd:5575,2017,74,grado=4b\n\
+                   CL_IDPS_CLIMA_CONVIVENCIA,rbd:99999,2017,70,grado=4b\n\
+                   CO_COBERTURA_NETA,105001000108,2017,91,\n";
+        let (status, summary) = post_csv(&app, &token, "?atomic=false", csv).await;
+        assert_eq!(status, 200, "{summary}");
+        assert_eq!(summary["imported"], 2, "{summary}");
+        assert_eq!(summary["conflicts"][0]["row"], 3);
+        assert_eq!(summary["conflicts"][0]["column"], "org_unit");
+        let idps = values(&app, &token, "CL_IDPS_CLIMA_CONVIVENCIA").await;
+        assert_eq!(idps[0].0, liceo["id"].as_str().unwrap());
+        let coverage = values(&app, &token, "CO_COBERTURA_NETA").await;
+        assert_eq!(coverage[0].0, institucion["id"].as_str().unwrap());
+    }
+}
