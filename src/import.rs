@@ -110,6 +110,8 @@ pub struct Columns {
     pub org_unit: String,
     pub period: String,
     pub value: String,
+    /// Where the disaggregation came from: its own column, or (a mapped file) the value's.
+    pub disaggregation: String,
 }
 
 impl Columns {
@@ -119,6 +121,7 @@ impl Columns {
             org_unit: "org_unit".into(),
             period: "period".into(),
             value: "value".into(),
+            disaggregation: "disaggregation".into(),
         }
     }
 
@@ -129,7 +132,8 @@ impl Columns {
             "indicator" => self.indicator.clone(),
             "org_unit" => self.org_unit.clone(),
             "period" => self.period.clone(),
-            "value" | "disaggregation" => self.value.clone(),
+            "value" => self.value.clone(),
+            "disaggregation" => self.disaggregation.clone(),
             "" => return None,
             other => other.to_owned(),
         })
@@ -494,6 +498,7 @@ pub fn csv_items<R: Read>(
                             org_unit: headers.get(*org_unit).unwrap_or_default().to_owned(),
                             period: headers.get(*period).unwrap_or_default().to_owned(),
                             value: header.to_owned(),
+                            disaggregation: header.to_owned(),
                         },
                     }))?;
                 }

@@ -187,7 +187,8 @@ async fn strategies_dry_runs_and_atomicity_over_the_generic_csv_and_json() {
                    CO_COBERTURA_NETA,05001,2020,80,level=primaria\n\
                    CO_COBERTURA_NETA,99999,2020,80,\n\
                    CO_COBERTURA_NETA,05001,2020Q1,x,\n\
-                   CO_NOPE,05001,2020,1,\n";
+                   CO_NOPE,05001,2020,1,\n\
+                   CO_COBERTURA_NETA,05001,2020,80,level=doctorado\n";
         let (_, summary) = post_csv(&app, &token, "", bad).await;
         assert_eq!(summary["written"], false, "{summary}");
         let columns: Vec<(u64, &str)> = summary["conflicts"]
@@ -198,7 +199,12 @@ async fn strategies_dry_runs_and_atomicity_over_the_generic_csv_and_json() {
             .collect();
         assert_eq!(
             columns,
-            [(3, "org_unit"), (4, "value"), (5, "indicator")],
+            [
+                (3, "org_unit"),
+                (4, "value"),
+                (5, "indicator"),
+                (6, "disaggregation")
+            ],
             "{summary}"
         );
         assert_eq!(count(&app, &token).await, 3);
