@@ -72,6 +72,40 @@ enum Command {
     /// Print the OpenAPI document (regenerate the committed one with
     /// `cargo run -- openapi > openapi/openapi.json`).
     Openapi,
+    /// Import data files into the database (as a national principal).
+    #[command(subcommand, after_long_help = SETTINGS_HELP)]
+    Import(ImportCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum ImportCommand {
+    /// Import indicator values from a CSV file (generic, or MEN's municipal statistics through
+    /// its declared mapping) or a JSON file (an array of value bodies), read as a stream.
+    Indicators(ImportIndicatorsArgs),
+}
+
+#[derive(Debug, Args)]
+struct ImportIndicatorsArgs {
+    /// The file: `.json` for JSON, anything else is read as CSV.
+    file: std::path::PathBuf,
+    /// create | update | create_and_update | delete
+    #[arg(long, default_value = "create_and_update", value_parser = parse_strategy)]
+    strategy: crate::import::Strategy,
+    /// Check and count, write nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Write the good rows even if others conflict (default: any conflict, nothing written).
+    #[arg(long)]
+    best_effort: bool,
+    /// Read the CSV through this declared mapping (`men-municipal`) rather than by its header.
+    #[arg(long)]
+    mapping: Option<String>,
+}
+
+fn parse_strategy(value: &str) -> Result<crate::import::Strategy, String> {
+    value
+        .parse()
+        .map_err(|()| format!("one of {}", crate::import::STRATEGIES.join(", ")))
 }
 
 #[derive(Debug, Args)]
@@ -131,6 +165,7 @@ pub fn main() -> ExitCode {
             seed_demo(&settings)
         }
         Command::Token(args) => token(&settings, args),
+        Command::Import(ImportCommand::Indicators(args)) => import_indicators(&settings, &args),
         Command::Openapi => ExitCode::SUCCESS,
     }
 }
@@ -170,6 +205,126 @@ fn migrate(settings: &Settings) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(error) => fail(&format!("{error:#}")),
+    }
+}
+
+/// Rows between two progress lines.
+const PROGRESS_EVERY: u64 = 10_000;
+
+fn import_indicators(settings: &Settings, args: &ImportIndicatorsArgs) -> ExitCode {
+    use crate::import::{self, ImportOptions, Importer};
+    let options = ImportOptions {
+        strategy: args.strategy,
+        dry_run: args.dry_run,
+        atomic: !args.best_effort,
+    };
+    let result = Catalogue::embedded()
+        .map_err(anyhow::Error::from)
+        .and_then(|catalogue| {
+            let catalogue = std::sync::Arc::new(catalogue);
+            let db = Db::new(&settings.database);
+            db.prepare_now(&|conn: &mut crate::db::DbConnection| {
+                prepare_database(conn, &catalogue, false)
+            })?;
+            // A national principal: both countries' roots.
+            let scope = crate::auth::TerritoryScope::from_paths(
+                ["CL", "CO"]
+                    .iter()
+                    .filter_map(|root| catalogue.resolve_str(root))
+                    .map(|entry| entry.path.clone()),
+            );
+            let summary = std::cell::RefCell::new(None);
+            db.prepare_now(&|conn: &mut crate::db::DbConnection| {
+                let file = std::fs::File::open(&args.file)?;
+                let reader = std::io::BufReader::new(file);
+                let outcome = crate::db::in_write_transaction_keeping(conn, |tx| {
+                    let mut importer = Importer::new(&catalogue, &scope, options);
+                    let mut next_report = PROGRESS_EVERY;
+                    let mut apply = |item: import::Item| {
+                        importer.apply(tx, item)?;
+                        if importer.counted() >= next_report {
+                            next_report += PROGRESS_EVERY;
+                            eprintln!("redes: {} values read…", importer.counted());
+                        }
+                        Ok(())
+                    };
+                    let is_json = args
+                        .file
+                        .extension()
+                        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+                    if is_json {
+                        let values: Vec<serde_json::Value> = serde_json::from_reader(reader)
+                            .map_err(|e| crate::error::ApiError::MalformedJson(e.to_string()))?;
+                        for item in import::json_items(values) {
+                            apply(item)?;
+                        }
+                    } else {
+                        import::csv_items(reader, args.mapping.as_deref(), apply)?;
+                    }
+                    Ok(importer.finish())
+                });
+                match outcome {
+                    Ok(outcome) => {
+                        summary.replace(Some(outcome));
+                        Ok(())
+                    }
+                    Err(error) => Err(anyhow::anyhow!("{}", describe(&error))),
+                }
+            })?;
+            summary
+                .into_inner()
+                .ok_or_else(|| anyhow::anyhow!("the import did not run"))
+        });
+    match result {
+        Ok(summary) => {
+            for conflict in &summary.conflicts {
+                eprintln!(
+                    "redes: row {}{}: {}",
+                    conflict.row,
+                    conflict
+                        .column
+                        .as_deref()
+                        .map(|c| format!(", {c}"))
+                        .unwrap_or_default(),
+                    conflict.reason
+                );
+            }
+            match serde_json::to_string_pretty(&summary) {
+                Ok(json) => println!("{json}"),
+                Err(error) => return fail(&error),
+            }
+            let verb = if summary.written {
+                "written"
+            } else {
+                "nothing written"
+            };
+            eprintln!(
+                "redes: {verb}: {} imported, {} updated, {} ignored, {} deleted, {} conflicts",
+                summary.imported,
+                summary.updated,
+                summary.ignored,
+                summary.deleted,
+                summary.conflicts.len()
+            );
+            if summary.conflicts.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Err(error) => fail(&format!("{error:#}")),
+    }
+}
+
+/// An error of the whole import, for the terminal.
+fn describe(error: &crate::error::ApiError) -> String {
+    match error {
+        crate::error::ApiError::Validation(issues) => issues
+            .iter()
+            .map(|issue| issue.kind.message(crate::i18n::Lang::En))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => format!("{other}"),
     }
 }
 

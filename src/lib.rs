@@ -15,6 +15,7 @@ pub mod domain;
 pub mod error;
 pub mod etag;
 pub mod i18n;
+pub mod import;
 pub mod metrics;
 pub mod openapi;
 pub mod pagination;

@@ -56,6 +56,9 @@ scopes! {
     IndicatorsRead => "indicators:read";
     /// Record, change and delete indicator values in the caller's territories.
     IndicatorsWrite => "indicators:write";
+    /// Import indicator values in bulk (`POST /api/v1/indicator-values:import`), in the
+    /// caller's territories.
+    IndicatorsImport => "indicators:import";
     /// Read the change journal of the caller's territories.
     ChangesRead => "changes:read";
 }

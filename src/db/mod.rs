@@ -124,6 +124,19 @@ impl Db {
         .await
     }
 
+    /// [`Db::write`] whose work decides whether to commit (see [`in_write_transaction_keeping`]).
+    pub async fn write_keeping<T, F>(&self, work: F) -> ApiResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Tx<'_>) -> Result<(T, bool), ApiError> + Send + 'static,
+    {
+        self.run(move |db| {
+            db.with_connection(|conn| in_write_transaction_keeping(conn, work))
+                .map_err(Attempt::into_api_error)
+        })
+        .await
+    }
+
     /// Whether the database answers now (for `/health/ready`). It waits for a connection at
     /// most [`READINESS_TIMEOUT`], less than requests do, so that an outage shows at once.
     pub async fn ping(&self) -> ApiResult<()> {
@@ -251,6 +264,15 @@ pub fn in_write_transaction<T, F>(conn: &mut DbConnection, work: F) -> Result<T,
 where
     F: FnOnce(&mut Tx<'_>) -> Result<T, ApiError>,
 {
+    in_write_transaction_keeping(conn, |tx| work(tx).map(|value| (value, true)))
+}
+
+/// [`in_write_transaction`] whose work also says whether to keep what it wrote: `false` rolls
+/// back and still answers its value (a dry run, or an atomic import that met conflicts).
+pub fn in_write_transaction_keeping<T, F>(conn: &mut DbConnection, work: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut Tx<'_>) -> Result<(T, bool), ApiError>,
+{
     use diesel::connection::{AnsiTransactionManager, Connection, TransactionManager};
     type Manager = <DbConnection as Connection>::TransactionManager;
     match conn {
@@ -263,13 +285,19 @@ where
         conn,
         changes: Vec::new(),
     };
-    let result = work(&mut tx).and_then(|value| {
-        crate::repository::changes::append(tx.conn, &tx.changes)?;
-        Ok(value)
+    let result = work(&mut tx).and_then(|(value, keep)| {
+        if keep {
+            crate::repository::changes::append(tx.conn, &tx.changes)?;
+        }
+        Ok((value, keep))
     });
     match result {
-        Ok(value) => {
+        Ok((value, true)) => {
             Manager::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Ok((value, false)) => {
+            Manager::rollback_transaction(conn)?;
             Ok(value)
         }
         Err(error) => {

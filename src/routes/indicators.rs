@@ -428,7 +428,7 @@ pub fn resolve_org_unit(
 }
 
 /// The canonical form of a disaggregation: `code=value` pairs by code, joined by `;`.
-fn disaggregation_key(categories: &BTreeMap<String, String>) -> String {
+pub(crate) fn disaggregation_key(categories: &BTreeMap<String, String>) -> String {
     categories
         .iter()
         .map(|(code, value)| format!("{code}={value}"))

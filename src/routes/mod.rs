@@ -7,6 +7,7 @@ pub mod changes;
 pub mod common;
 pub mod health;
 pub mod improvement_cycles;
+pub mod indicator_import;
 pub mod indicators;
 pub mod links;
 pub mod mentoring_visits;
@@ -117,6 +118,7 @@ fn api_v1(cfg: &mut ServiceConfig) {
         .service(indicators::list_indicators)
         .service(indicators::get_indicator)
         .service(indicators::list_indicator_values)
+        .service(indicator_import::import_indicator_values)
         .service(indicators::create_indicator_value)
         .service(indicators::get_indicator_value)
         .service(indicators::replace_indicator_value)

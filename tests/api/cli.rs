@@ -117,6 +117,7 @@ fn every_subcommand_has_help() {
         vec!["migrate", "--help"],
         vec!["token", "--help"],
         vec!["openapi", "--help"],
+        vec!["import", "indicators", "--help"],
     ] {
         let output = redes().args(&args).output().unwrap();
         assert!(output.status.success(), "{args:?}");

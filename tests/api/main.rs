@@ -15,6 +15,7 @@ mod errors;
 mod health;
 mod helpers;
 mod improvement_cycles;
+mod indicator_import;
 mod indicators;
 mod mentoring_visits;
 mod networks;

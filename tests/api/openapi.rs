@@ -196,7 +196,8 @@ async fn every_operation_enforces_its_documented_security_and_works_with_its_exa
                 status.is_success(),
                 "{name} with {query:?}: {status} {text}"
             );
-            if operation.method == "POST" {
+            // A true action (`:import`) creates no object of its own.
+            if operation.method == "POST" && !operation.path.contains(':') {
                 let body: Value = serde_json::from_str(&text).unwrap();
                 record_created(&mut created, &operation.path, &body);
                 if let Some(example) = &operation.body_example {
@@ -240,7 +241,10 @@ fn the_document_describes_every_operation_and_schema() {
             .as_object()
             .into_iter()
             .flatten();
-        for (media_type, content) in bodies {
+        // CSV bodies are files, not objects.
+        for (media_type, content) in
+            bodies.filter(|(media, _)| media.as_str() == "application/json")
+        {
             let reference = content["schema"]["$ref"].as_str().unwrap_or_else(|| {
                 panic!(
                     "{} {} {media_type}: not a named schema",

@@ -1,0 +1,185 @@
+//! `POST /api/v1/indicator-values:import`: indicator values in bulk, from JSON or CSV (see
+//! [`crate::import`]).
+
+use actix_web::{HttpRequest, post, web};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::scopes::IndicatorsImport;
+use crate::auth::{Authorized, TerritoryScope};
+use crate::catalog::Catalogue;
+use crate::db::Db;
+use crate::error::{ApiError, ApiResult, Issue, IssueKind};
+use crate::import::{self, ImportOptions, ImportSummary, Importer, STRATEGIES, Strategy};
+use crate::openapi::responses;
+use crate::query::QueryParams;
+use crate::routes::indicators::ValueInput;
+
+/// The JSON body of `POST /api/v1/indicator-values:import`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "strategy": "create_and_update",
+    "dry_run": false,
+    "atomic": true,
+    "values": [
+        {"indicator": "CO_COBERTURA_NETA", "org_unit": "05001", "period": "2017",
+         "disaggregation": {"level": "primaria"}, "value": 87.5, "source": "MEN"},
+        {"indicator": "CO_COBERTURA_NETA", "org_unit": "CO-05001", "period": "2017",
+         "value": 84.1, "source": "MEN"}
+    ]
+}))]
+pub struct ImportBody {
+    /// `create` (a value that exists is a conflict), `update` (a missing one is a conflict),
+    /// `create_and_update` (the default) or `delete` (a missing one is ignored). Overrides the
+    /// query parameter.
+    pub strategy: Option<Strategy>,
+    /// Check and count, write nothing. Default `false`.
+    pub dry_run: Option<bool>,
+    /// Default `true`: any conflict and nothing is written. `false`: the good rows are written.
+    pub atomic: Option<bool>,
+    /// Value bodies, as `POST /api/v1/indicator-values` takes them; the org unit may also be an
+    /// official code (DIVIPOLA, CUT, `rbd:N`, `dane:N`).
+    #[schema(max_items = 100000)]
+    pub values: Vec<ValueInput>,
+}
+
+/// The JSON body as read: values one by one, so that a bad one is a conflict of its row.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBody {
+    strategy: Option<Strategy>,
+    dry_run: Option<bool>,
+    atomic: Option<bool>,
+    values: Vec<serde_json::Value>,
+}
+
+/// Options of `POST /api/v1/indicator-values:import` (for a JSON body, its fields win).
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ImportParams {
+    /// `create`, `update`, `create_and_update` or `delete`.
+    #[param(value_type = Option<Strategy>, example = "create_and_update")]
+    pub strategy: Option<String>,
+    /// Check and count, write nothing.
+    #[param(default = false, example = false)]
+    pub dry_run: Option<bool>,
+    /// `true` (default): any conflict and nothing is written; `false`: best effort.
+    #[param(default = true, example = true)]
+    pub atomic: Option<bool>,
+    /// For CSV: read the file through this declared mapping (`men-municipal`) rather than by
+    /// its header (the generic layout, or a mapping whose columns the header has).
+    pub mapping: Option<String>,
+}
+
+enum Body {
+    Json(Vec<serde_json::Value>),
+    Csv(web::Bytes, Option<String>),
+}
+
+/// Import indicator values.
+///
+/// Rows from a JSON body (`values`: value bodies) or a CSV file (`text/csv`): the generic
+/// header `indicator,org_unit,period,value[,numerator,denominator,disaggregation,source,comment]`
+/// (`disaggregation` as `level=primaria;sex=f`), or MEN's municipal statistics as published
+/// (or as the open-data API exports them), read through the mapping
+/// `catalog/indicators/men-municipal.json`. Org units are territory keys or ids, official codes
+/// (DIVIPOLA `05001`, `05`; CUT `13101`), `rbd:N` or `dane:N`, in the caller's territories.
+/// Each row is checked like `POST /api/v1/indicator-values` and journalled like it.
+///
+/// Answers 200 with a summary in every case where the request itself is sound, conflicts
+/// included: `written` says whether anything was kept (`false` on a dry run, and when an atomic
+/// import met a conflict). Rows are numbered as in the file (the CSV header is row 1). The body
+/// is bounded by `REDES_MAX_BODY_BYTES`; import larger files with `redes import indicators`.
+#[utoipa::path(
+    tag = "indicators",
+    operation_id = "import_indicator_values",
+    params(ImportParams),
+    request_body(content(
+        (ImportBody = "application/json"),
+        (String = "text/csv", example = "indicator,org_unit,period,value,disaggregation\nCO_COBERTURA_NETA,05001,2017,87.5,level=primaria\n")
+    ), description = "The values: JSON, or a CSV file (generic or MEN's municipal file)."),
+    responses(
+        (status = 200, description = "The summary (conflicts included; see `written`).",
+            body = ImportSummary),
+        (status = 400, response = responses::MalformedBody),
+        (status = 401, response = responses::Unauthorized),
+        (status = 403, response = responses::Forbidden),
+        (status = 413, response = responses::PayloadTooLarge),
+        (status = 415, response = responses::UnsupportedMediaType),
+        (status = 422, response = responses::UnprocessableEntity),
+        (status = 503, response = responses::Unavailable),
+    ),
+    security(("bearer" = ["indicators:import"]))
+)]
+#[post("/indicator-values:import")]
+pub async fn import_indicator_values(
+    auth: Authorized<IndicatorsImport>,
+    query: QueryParams,
+    request: HttpRequest,
+    body: web::Bytes,
+    db: web::Data<Db>,
+    catalogue: web::Data<Catalogue>,
+) -> ApiResult<web::Json<ImportSummary>> {
+    let mut reader = query.reader(&["strategy", "dry_run", "atomic", "mapping"]);
+    let mut options = ImportOptions::default();
+    if let Some(strategy) = reader.choice::<Strategy>("strategy", STRATEGIES) {
+        options.strategy = strategy;
+    }
+    if let Some(dry_run) = reader.boolean("dry_run") {
+        options.dry_run = dry_run;
+    }
+    if let Some(atomic) = reader.boolean("atomic") {
+        options.atomic = atomic;
+    }
+    let mapping = reader.text("mapping", 64);
+    reader.finish()?;
+    let media = request
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    let body = match media.as_str() {
+        "application/json" => {
+            let raw: serde_json::Value = serde_json::from_slice(&body)
+                .map_err(|e| ApiError::MalformedJson(e.to_string()))?;
+            let raw: RawBody = serde_json::from_value(raw).map_err(|e| {
+                ApiError::Validation(vec![Issue::body(
+                    "",
+                    IssueKind::InvalidBody {
+                        detail: e.to_string(),
+                    },
+                )])
+            })?;
+            options.strategy = raw.strategy.unwrap_or(options.strategy);
+            options.dry_run = raw.dry_run.unwrap_or(options.dry_run);
+            options.atomic = raw.atomic.unwrap_or(options.atomic);
+            Body::Json(raw.values)
+        }
+        "text/csv" => Body::Csv(body, mapping),
+        _ => return Err(ApiError::UnsupportedMediaType),
+    };
+    let scope = TerritoryScope::of(&auth.principal);
+    let catalogue = catalogue.into_inner();
+    let summary = db
+        .write_keeping(move |tx| {
+            let mut importer = Importer::new(&catalogue, &scope, options);
+            match body {
+                Body::Json(values) => {
+                    for item in import::json_items(values) {
+                        importer.apply(tx, item)?;
+                    }
+                }
+                Body::Csv(bytes, mapping) => {
+                    import::csv_items(&bytes[..], mapping.as_deref(), |item| {
+                        importer.apply(tx, item)
+                    })?;
+                }
+            }
+            Ok(importer.finish())
+        })
+        .await?;
+    Ok(web::Json(summary))
+}
