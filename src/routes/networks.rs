@@ -726,7 +726,8 @@ pub async fn update_network(
 /// Delete a network.
 ///
 /// With its memberships (each deletion appears in the change feed); answers 409 while it has
-/// sessions or a plan's action is linked to one of its objectives. With `If-Match`, answers 412 if it changed since.
+/// sessions, improvement cycles, visits, indicator values, or a plan's action linked to one of
+/// its objectives. With `If-Match`, answers 412 if it changed since.
 #[utoipa::path(
     tag = "networks",
     operation_id = "delete_network",
@@ -760,6 +761,7 @@ pub async fn delete_network(
             || crate::repository::plans::is_link_target(tx.conn(), id)?
             || crate::repository::improvement_cycles::network_has_cycles(tx.conn(), id)?
             || crate::repository::mentoring_visits::network_has_visits(tx.conn(), id)?
+            || crate::repository::indicators::org_unit_has_values(tx.conn(), id)?
         {
             return Err(ApiError::InUse);
         }

@@ -617,7 +617,8 @@ pub async fn update_organization(
 
 /// Delete an organisation.
 ///
-/// Refused with 409 while schools, networks, people or plans (a PAM) refer to it. With `If-Match`, answers 412 if it changed
+/// Refused with 409 while schools, networks, people, plans (a PAM) or indicator values refer
+/// to it. With `If-Match`, answers 412 if it changed
 /// since. The deletion appears in the change feed.
 #[utoipa::path(
     tag = "organizations",
@@ -651,6 +652,7 @@ pub async fn delete_organization(
             || crate::repository::networks::refers_to_organization(tx.conn(), id)?
             || crate::repository::people::organization_has_people(tx.conn(), id)?
             || crate::repository::plans::refers_to_organization(tx.conn(), id)?
+            || crate::repository::indicators::org_unit_has_values(tx.conn(), id)?
         {
             return Err(ApiError::InUse);
         }

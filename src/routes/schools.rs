@@ -989,7 +989,8 @@ pub async fn update_school(
 /// Delete a school.
 ///
 /// Refused with 409 while it has memberships in networks (end them with `left_on` instead:
-/// the history stays), people affiliated with it, or plans; its PEI goes with it. With `If-Match`, answers 412 if it changed since. The deletion appears in the change feed
+/// the history stays), people affiliated with it, plans, or indicator values; its PEI goes with
+/// it. With `If-Match`, answers 412 if it changed since. The deletion appears in the change feed
 /// as a tombstone.
 #[utoipa::path(
     tag = "schools",
@@ -1023,6 +1024,7 @@ pub async fn delete_school(
             || crate::repository::people::school_is_referred_to(tx.conn(), id)?
             || crate::repository::plans::refers_to_school(tx.conn(), id)?
             || crate::repository::plans::links_to_cycles_of_school(tx.conn(), id)?
+            || crate::repository::indicators::org_unit_has_values(tx.conn(), id)?
         {
             return Err(ApiError::InUse);
         }

@@ -273,6 +273,17 @@ async fn a_schools_value_follows_the_schools_territory() {
             .read(&format!("/api/v1/indicator-values?org_unit={id}"), &token)
             .await;
         assert_eq!(listed["items"][0]["id"], value["id"]);
+        // A school with values cannot be deleted: they would name nothing.
+        let response = app
+            .send(
+                Method::DELETE,
+                &format!("/api/v1/schools/{id}"),
+                &token,
+                None,
+                &[],
+            )
+            .await;
+        assert_problem(response, 409).await;
         let elsewhere = app.token(ALL_SCOPES, &["CL-13"]);
         let problem = assert_problem(
             app.post(
