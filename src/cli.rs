@@ -90,7 +90,7 @@ struct ImportIndicatorsArgs {
     file: std::path::PathBuf,
     /// create | update | create_and_update | delete
     #[arg(long, default_value = "create_and_update", value_parser = parse_strategy)]
-    strategy: crate::import::Strategy,
+    strategy: crate::import::ImportStrategy,
     /// Check and count, write nothing.
     #[arg(long)]
     dry_run: bool,
@@ -102,7 +102,7 @@ struct ImportIndicatorsArgs {
     mapping: Option<String>,
 }
 
-fn parse_strategy(value: &str) -> Result<crate::import::Strategy, String> {
+fn parse_strategy(value: &str) -> Result<crate::import::ImportStrategy, String> {
     value
         .parse()
         .map_err(|()| format!("one of {}", crate::import::STRATEGIES.join(", ")))

@@ -26,7 +26,7 @@ pub const MEN_MUNICIPAL_JSON: &str = include_str!("../catalog/indicators/men-mun
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 #[schema(example = "create_and_update")]
-pub enum Strategy {
+pub enum ImportStrategy {
     /// Record new values; a value that exists is a conflict.
     Create,
     /// Change existing values; a missing one is a conflict.
@@ -38,14 +38,14 @@ pub enum Strategy {
     Delete,
 }
 
-impl std::str::FromStr for Strategy {
+impl std::str::FromStr for ImportStrategy {
     type Err = ();
     fn from_str(s: &str) -> Result<Self, ()> {
         match s {
-            "create" => Ok(Strategy::Create),
-            "update" => Ok(Strategy::Update),
-            "create_and_update" => Ok(Strategy::CreateAndUpdate),
-            "delete" => Ok(Strategy::Delete),
+            "create" => Ok(ImportStrategy::Create),
+            "update" => Ok(ImportStrategy::Update),
+            "create_and_update" => Ok(ImportStrategy::CreateAndUpdate),
+            "delete" => Ok(ImportStrategy::Delete),
             _ => Err(()),
         }
     }
@@ -55,7 +55,7 @@ pub const STRATEGIES: &[&str] = &["create", "update", "create_and_update", "dele
 
 #[derive(Debug, Clone, Copy)]
 pub struct ImportOptions {
-    pub strategy: Strategy,
+    pub strategy: ImportStrategy,
     /// Check and count, write nothing.
     pub dry_run: bool,
     /// Any conflict → nothing written.
@@ -65,7 +65,7 @@ pub struct ImportOptions {
 impl Default for ImportOptions {
     fn default() -> Self {
         ImportOptions {
-            strategy: Strategy::CreateAndUpdate,
+            strategy: ImportStrategy::CreateAndUpdate,
             dry_run: false,
             atomic: true,
         }
@@ -601,26 +601,26 @@ impl<'a> Importer<'a> {
         let current = repo::find_by_key(tx.conn(), &next)?;
         let strategy = self.options.strategy;
         match (strategy, current) {
-            (Strategy::Delete, None) => self.summary.ignored += 1,
-            (Strategy::Delete, Some(current)) => match repo::delete_value(tx, &current)? {
+            (ImportStrategy::Delete, None) => self.summary.ignored += 1,
+            (ImportStrategy::Delete, Some(current)) => match repo::delete_value(tx, &current)? {
                 UpdateOutcome::Done(()) => self.summary.deleted += 1,
                 UpdateOutcome::Concurrent => return Err(ApiError::ConcurrentChange),
             },
-            (Strategy::Create, Some(_)) => self.summary.conflicts.push(conflict(
+            (ImportStrategy::Create, Some(_)) => self.summary.conflicts.push(conflict(
                 row,
                 Some(&columns.value),
                 "a value of this indicator, org unit, period and disaggregation exists",
             )),
-            (Strategy::Update, None) => self.summary.conflicts.push(conflict(
+            (ImportStrategy::Update, None) => self.summary.conflicts.push(conflict(
                 row,
                 Some(&columns.value),
                 "no value of this indicator, org unit, period and disaggregation exists",
             )),
-            (Strategy::Create | Strategy::CreateAndUpdate, None) => {
+            (ImportStrategy::Create | ImportStrategy::CreateAndUpdate, None) => {
                 repo::insert_value(tx, &next)?;
                 self.summary.imported += 1;
             }
-            (Strategy::Update | Strategy::CreateAndUpdate, Some(current)) => {
+            (ImportStrategy::Update | ImportStrategy::CreateAndUpdate, Some(current)) => {
                 if same_figures(&current, &next) {
                     self.summary.ignored += 1;
                 } else {

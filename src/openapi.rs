@@ -196,7 +196,7 @@ fn refine(doc: &mut Value) {
                         Some("indicator") if parameter["schema"]["items"].is_object() => {
                             parameter["schema"]["items"]["pattern"] = json!(INDICATOR_PATTERN);
                         }
-                        Some("q" | "code") => {
+                        Some("q" | "code" | "disaggregation") => {
                             parameter["schema"]["pattern"] = json!("^[^\\u0000]*$");
                         }
                         _ => {}

@@ -10,7 +10,7 @@ use crate::auth::{Authorized, TerritoryScope};
 use crate::catalog::Catalogue;
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult, Issue, IssueKind};
-use crate::import::{self, ImportOptions, ImportSummary, Importer, STRATEGIES, Strategy};
+use crate::import::{self, ImportOptions, ImportStrategy, ImportSummary, Importer, STRATEGIES};
 use crate::openapi::responses;
 use crate::query::QueryParams;
 use crate::routes::indicators::ValueInput;
@@ -33,7 +33,7 @@ pub struct ImportBody {
     /// `create` (a value that exists is a conflict), `update` (a missing one is a conflict),
     /// `create_and_update` (the default) or `delete` (a missing one is ignored). Overrides the
     /// query parameter.
-    pub strategy: Option<Strategy>,
+    pub strategy: Option<ImportStrategy>,
     /// Check and count, write nothing. Default `false`.
     pub dry_run: Option<bool>,
     /// Default `true`: any conflict and nothing is written. `false`: the good rows are written.
@@ -48,7 +48,7 @@ pub struct ImportBody {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawBody {
-    strategy: Option<Strategy>,
+    strategy: Option<ImportStrategy>,
     dry_run: Option<bool>,
     atomic: Option<bool>,
     values: Vec<serde_json::Value>,
@@ -59,7 +59,7 @@ struct RawBody {
 #[into_params(parameter_in = Query)]
 pub struct ImportParams {
     /// `create`, `update`, `create_and_update` or `delete`.
-    #[param(value_type = Option<Strategy>, example = "create_and_update")]
+    #[param(value_type = Option<ImportStrategy>, example = "create_and_update")]
     pub strategy: Option<String>,
     /// Check and count, write nothing.
     #[param(default = false, example = false)]
@@ -123,7 +123,7 @@ pub async fn import_indicator_values(
 ) -> ApiResult<web::Json<ImportSummary>> {
     let mut reader = query.reader(&["strategy", "dry_run", "atomic", "mapping"]);
     let mut options = ImportOptions::default();
-    if let Some(strategy) = reader.choice::<Strategy>("strategy", STRATEGIES) {
+    if let Some(strategy) = reader.choice::<ImportStrategy>("strategy", STRATEGIES) {
         options.strategy = strategy;
     }
     if let Some(dry_run) = reader.boolean("dry_run") {
@@ -145,6 +145,9 @@ pub async fn import_indicator_values(
         "application/json" => {
             let raw: serde_json::Value = serde_json::from_slice(&body)
                 .map_err(|e| ApiError::MalformedJson(e.to_string()))?;
+            // The body must be what the contract documents (422 with pointers otherwise);
+            // rows that break rules beyond the schema are conflicts of their rows.
+            crate::contract::contract()?.check("import_indicator_values", &raw)?;
             let raw: RawBody = serde_json::from_value(raw).map_err(|e| {
                 ApiError::Validation(vec![Issue::body(
                     "",

@@ -6,7 +6,7 @@ use std::process::Command;
 use redes::configuration::DatabaseUrl;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, assert_problem, backends, fixture};
+use crate::helpers::{TestApp, assert_problem, backends, fixture, issues};
 
 const IMPORT: &str = "/api/v1/indicator-values:import";
 
@@ -239,11 +239,15 @@ async fn strategies_dry_runs_and_atomicity_over_the_generic_csv_and_json() {
             "{changes:?}"
         );
 
+        // A body that is not what the contract documents is refused whole, with pointers.
         let response = app
             .post(IMPORT, &token, &json!({"values": [{"indicator": 1}]}))
             .await;
-        let summary: Value = response.json().await.unwrap();
-        assert_eq!(summary["conflicts"][0]["row"], 1);
+        let problem = assert_problem(response, 422).await;
+        assert!(
+            issues(&problem).iter().any(|i| i.starts_with("/values/0")),
+            "{problem}"
+        );
 
         let response = app
             .client

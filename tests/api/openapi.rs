@@ -270,6 +270,11 @@ fn the_document_describes_every_operation_and_schema() {
             }
         }
     }
+    // Two Rust types with one schema name would silently share it (utoipa keeps the last):
+    // a plan's strategy is not an import's.
+    let schemas = &doc["components"]["schemas"];
+    assert!(schemas["Strategy"]["properties"]["actions"].is_object());
+    assert!(schemas["ImportStrategy"]["enum"].is_array());
     for (name, schema) in doc["components"]["schemas"].as_object().unwrap() {
         assert!(
             schema["description"].is_string(),
