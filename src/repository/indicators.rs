@@ -422,23 +422,31 @@ pub fn values_for_pull(
         .load(conn)
 }
 
-/// The schools that were members of the network at some time between `start` and `end`
-/// (`YYYY-MM-DD`, both included).
-pub fn network_schools_between(
+/// A school's membership of a network: (network, school, joined on, left on).
+pub type Membership = (Uuid, Uuid, Option<String>, Option<String>);
+
+/// The school memberships of the networks among `networks`, as (network, school, joined on,
+/// left on): a pull decides in memory which were current in each period.
+pub fn network_school_memberships(
     conn: &mut DbConnection,
-    network_id: Uuid,
-    start: &str,
-    end: &str,
-) -> QueryResult<Vec<Uuid>> {
+    networks: Vec<DbUuid>,
+) -> QueryResult<Vec<Membership>> {
     use crate::schema::network_members as m;
-    let rows: Vec<Option<DbUuid>> = m::table
-        .filter(m::network_id.eq(DbUuid(network_id)))
+    if networks.is_empty() {
+        return Ok(Vec::new());
+    }
+    type Row = (DbUuid, Option<DbUuid>, Option<String>, Option<String>);
+    let rows: Vec<Row> = m::table
+        .filter(m::network_id.eq_any(networks))
         .filter(m::school_id.is_not_null())
-        .filter(m::joined_on.is_null().or(m::joined_on.le(end.to_owned())))
-        .filter(m::left_on.is_null().or(m::left_on.gt(start.to_owned())))
-        .select(m::school_id)
+        .select((m::network_id, m::school_id, m::joined_on, m::left_on))
         .load(conn)?;
-    Ok(rows.into_iter().flatten().map(|id| id.0).collect())
+    Ok(rows
+        .into_iter()
+        .filter_map(|(network, school, joined, left)| {
+            school.map(|school| (network.0, school.0, joined, left))
+        })
+        .collect())
 }
 
 /// The networks active between `start` and `end` (`YYYY-MM-DD`), in the scope, as (id, kind,

@@ -335,7 +335,7 @@ fn figure_of(definition: &IndicatorRow, values: &[&ValueRow]) -> ApiResult<Optio
         .map(|f| (f, i64::try_from(values.len()).unwrap_or(i64::MAX))))
 }
 
-/// The pull, computed: one statement for the definitions, one for the values, one per network.
+/// The pull, computed: one statement for the definitions, one for the values, one for networks' members (and one per period for live indicators).
 pub fn pull(
     conn: &mut DbConnection,
     catalogue: &Catalogue,
@@ -448,16 +448,24 @@ pub fn pull(
     });
     // A network's members on each period's dates.
     let mut members: HashMap<(Uuid, String), Vec<Uuid>> = HashMap::new();
+    let mut network_ids = Vec::new();
     for unit in &units {
         if let Unit::Network { id, .. } = unit {
-            for period in &query.periods {
-                let schools = crate::repository::indicators::network_schools_between(
-                    conn,
-                    *id,
-                    &period.start.to_string(),
-                    &period.end.to_string(),
-                )?;
-                members.insert((*id, period.code.clone()), schools);
+            network_ids.push(crate::db::DbUuid(*id));
+        }
+    }
+    // One statement for every network's school memberships, then each period in memory.
+    let memberships = repo::network_school_memberships(conn, network_ids)?;
+    for period in &query.periods {
+        let (from, to) = (period.start.to_string(), period.end.to_string());
+        for (network, school, joined, left) in &memberships {
+            let current = joined.as_deref().is_none_or(|j| j <= to.as_str())
+                && left.as_deref().is_none_or(|l| l > from.as_str());
+            if current {
+                members
+                    .entry((*network, period.code.clone()))
+                    .or_default()
+                    .push(*school);
             }
         }
     }
