@@ -11,6 +11,7 @@ pub mod organizations;
 pub mod pei;
 pub mod people;
 pub mod plans;
+pub mod platform;
 pub mod schools;
 pub mod scoped;
 pub mod sessions;

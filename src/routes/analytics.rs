@@ -23,6 +23,7 @@ use crate::openapi::responses;
 use crate::query::QueryParams;
 use crate::repository::indicators::{self as repo, IndicatorRow, ValueRow};
 use crate::routes::indicators::Formula;
+use crate::routes::live_indicators::{self, LiveValue};
 
 /// The most rows one pull may answer (indicators × periods × org units).
 pub const ROW_CAP: usize = 10_000;
@@ -335,7 +336,8 @@ fn figure_of(definition: &IndicatorRow, values: &[&ValueRow]) -> ApiResult<Optio
         .map(|f| (f, i64::try_from(values.len()).unwrap_or(i64::MAX))))
 }
 
-/// The pull, computed: one statement for the definitions, one for the values, one for networks' members (and one per period for live indicators).
+/// The pull, computed: one statement for the definitions, one for the values, one for
+/// networks' members, and a few per period for each live indicator.
 pub fn pull(
     conn: &mut DbConnection,
     catalogue: &Catalogue,
@@ -421,23 +423,21 @@ pub fn pull(
         scope,
     )?;
     // Platform indicators computed live from Redes' own data, as values of each period asked.
+    let today = as_of.date_naive();
     for definition in &definitions {
-        if definition.code == ACTIVE_NETWORKS {
-            let kind = query
-                .disaggregation
-                .strip_prefix("kind=")
-                .map(str::to_owned);
-            for period in &query.periods {
-                let (from, to) = (period.start.to_string(), period.end.to_string());
-                for (id, network_kind, path) in repo::active_networks(conn, (&from, &to), scope)? {
-                    if kind.as_ref().is_some_and(|k| *k != network_kind)
-                        || (kind.is_none() && !query.disaggregation.is_empty())
-                    {
-                        continue;
-                    }
-                    values.push(live_value(definition, id, &path, period, 1.0));
-                }
-            }
+        for period in &query.periods {
+            let Some(live) = live_indicators::values(
+                conn,
+                &definition.code,
+                period,
+                &query.disaggregation,
+                scope,
+                today,
+            )?
+            else {
+                break;
+            };
+            values.extend(live.into_iter().map(|v| live_value(definition, v, period)));
         }
     }
     values.retain(|v| {
@@ -486,15 +486,25 @@ pub fn pull(
                 let chosen = match unit {
                     Unit::Territory(entry) => unit_values(&entry.path, entry.id, &in_period),
                     Unit::Network { id, .. } => {
-                        let schools = members.get(&(*id, period.code.clone()));
-                        in_period
+                        // Its own values (the live session figures), else its member schools'.
+                        let own: Vec<&ValueRow> = in_period
                             .iter()
                             .copied()
-                            .filter(|v| {
-                                v.org_unit_kind == "school"
-                                    && schools.is_some_and(|s| s.contains(&v.org_unit_id.0))
-                            })
-                            .collect()
+                            .filter(|v| v.org_unit_id.0 == *id)
+                            .collect();
+                        if own.is_empty() {
+                            let schools = members.get(&(*id, period.code.clone()));
+                            in_period
+                                .iter()
+                                .copied()
+                                .filter(|v| {
+                                    v.org_unit_kind == "school"
+                                        && schools.is_some_and(|s| s.contains(&v.org_unit_id.0))
+                                })
+                                .collect()
+                        } else {
+                            own
+                        }
                     }
                 };
                 let (org_unit, org_unit_name) = unit.label();
@@ -520,31 +530,22 @@ pub fn pull(
     Ok(Analytics { as_of, rows: out })
 }
 
-/// The platform indicator computed live: the networks active in each period.
-pub const ACTIVE_NETWORKS: &str = "REDES_REDES_ACTIVAS";
-
-/// A value computed from Redes' own data for a network and a period.
-fn live_value(
-    definition: &IndicatorRow,
-    network: Uuid,
-    path: &str,
-    period: &Period,
-    value: f64,
-) -> ValueRow {
+/// A value computed from Redes' own data, as a row like the recorded ones.
+fn live_value(definition: &IndicatorRow, live: LiveValue, period: &Period) -> ValueRow {
     let now = crate::db::DbTime::now();
     ValueRow {
         id: crate::db::DbUuid(Uuid::nil()),
         indicator_id: definition.id,
-        org_unit_kind: "network".to_owned(),
-        org_unit_id: crate::db::DbUuid(network),
-        territory_path: path.to_owned(),
+        org_unit_kind: live.org_unit_kind.to_owned(),
+        org_unit_id: crate::db::DbUuid(live.org_unit_id),
+        territory_path: live.territory_path,
         period: period.code.clone(),
         period_start: period.start.to_string(),
         period_end: period.end.to_string(),
-        disaggregation: String::new(),
-        value,
-        numerator: None,
-        denominator: None,
+        disaggregation: live.disaggregation,
+        value: live.figure.value,
+        numerator: live.figure.numerator,
+        denominator: live.figure.denominator,
         source: Some("Redes".to_owned()),
         comment: None,
         version: 1,

@@ -278,6 +278,25 @@ fn load(conn: &mut DbConnection, school_ids: &[Uuid], on: NaiveDate) -> ApiResul
     })
 }
 
+/// The figures of each school among `schools` (id, country) on `on`, from the same fixed
+/// number of statements as a report, whatever the number of schools (the live articulation
+/// indicators read them).
+pub fn school_figures(
+    conn: &mut DbConnection,
+    schools: &[(Uuid, String)],
+    on: NaiveDate,
+) -> ApiResult<Vec<(Uuid, Figures)>> {
+    let ids: Vec<Uuid> = schools.iter().map(|(id, _)| *id).collect();
+    let loaded = load(conn, &ids, on)?;
+    Ok(schools
+        .iter()
+        .map(|(id, country)| {
+            let report = assess(*id, String::new(), country, &loaded, on, 0);
+            (*id, report.figures)
+        })
+        .collect())
+}
+
 fn day(value: Option<&str>) -> Option<NaiveDate> {
     value.and_then(|v| NaiveDate::parse_from_str(v, "%Y-%m-%d").ok())
 }

@@ -475,6 +475,22 @@ pub fn validate(
         );
     }
     let categories = input.disaggregation.clone().unwrap_or_default();
+    if let Some(definition) = &definition
+        && crate::routes::live_indicators::is_live(&definition.code)
+    {
+        // Computed from Redes' own data at every pull: a recorded value would count twice.
+        v.issue(
+            "/indicator",
+            IssueKind::InvalidValue {
+                expected_es: "un indicador que no se calcule en vivo (los de la plataforma, \
+                              `REDES_…`, se calculan de los datos de Redes)"
+                    .into(),
+                expected_en: "an indicator that is not computed live (the platform's, \
+                              `REDES_…`, are computed from Redes' data)"
+                    .into(),
+            },
+        );
+    }
     if let Some(definition) = &definition {
         let declared: Vec<Disaggregation> =
             serde_json::from_str(&definition.disaggregations).unwrap_or_default();

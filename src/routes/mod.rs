@@ -10,6 +10,7 @@ pub mod improvement_cycles;
 pub mod indicator_import;
 pub mod indicators;
 pub mod links;
+pub mod live_indicators;
 pub mod mentoring_visits;
 pub mod networks;
 pub mod organizations;

@@ -21,7 +21,7 @@ fn row<'a>(pull: &'a Value, org_unit: &str, period: &str) -> &'a Value {
 async fn pulls_aggregate_up_the_tree_and_over_time_by_each_rule() {
     for backend in backends() {
         let app = TestApp::spawn(backend).await;
-        let token = app.token(ALL_SCOPES, &["CO"]);
+        let token = app.token(ALL_SCOPES, &["CO", "CL"]);
         // Net coverage, a ratio: Medellín 800/1000, Bello 300/500; the country's own row.
         for (unit, figure, numerator, denominator) in [
             ("CO-05001", 80.0, 800.0, 1000.0),
@@ -37,17 +37,17 @@ async fn pulls_aggregate_up_the_tree_and_over_time_by_each_rule() {
             )
             .await;
         }
-        // Sessions held, summed over months and territories.
+        // Days attended (a count recorded monthly), summed over months and territories.
         for (unit, period, count) in [
-            ("CO-05001", "2017-03", 2.0),
-            ("CO-05001", "2017-04", 3.0),
-            ("CO-05088", "2017-04", 1.0),
-            ("CO-05001", "2018-01", 7.0),
+            ("CL-13101", "2017-03", 2.0),
+            ("CL-13101", "2017-04", 3.0),
+            ("CL-13102", "2017-04", 1.0),
+            ("CL-13101", "2018-01", 7.0),
         ] {
             value(
                 &app,
                 &token,
-                json!({"indicator": "REDES_SESIONES_REALIZADAS",
+                json!({"indicator": "CL_ASISTENCIA_DIAS_ASISTIDOS",
                 "org_unit": unit, "period": period, "value": count}),
             )
             .await;
@@ -69,11 +69,11 @@ async fn pulls_aggregate_up_the_tree_and_over_time_by_each_rule() {
 
         // Months summed into the year and the quarter; 2018 kept apart.
         let pull = app
-            .read("/api/v1/analytics?indicator=REDES_SESIONES_REALIZADAS&period=2017&period=2017Q2&period=2018&org_unit=CO-05", &token)
+            .read("/api/v1/analytics?indicator=CL_ASISTENCIA_DIAS_ASISTIDOS&period=2017&period=2017Q2&period=2018&org_unit=CL-13", &token)
             .await;
-        assert_eq!(row(&pull, "CO-05", "2017")["value"], 6.0);
-        assert_eq!(row(&pull, "CO-05", "2017Q2")["value"], 4.0);
-        assert_eq!(row(&pull, "CO-05", "2018")["value"], 7.0);
+        assert_eq!(row(&pull, "CL-13", "2017")["value"], 6.0);
+        assert_eq!(row(&pull, "CL-13", "2017Q2")["value"], 4.0);
+        assert_eq!(row(&pull, "CL-13", "2018")["value"], 7.0);
 
         // CHILDREN: every municipio of Antioquia, with or without values; fresh: a value
         // written a moment ago is in the next pull.
@@ -95,7 +95,7 @@ async fn pulls_aggregate_up_the_tree_and_over_time_by_each_rule() {
 
         // CSV, as a table or SDMX-style.
         let csv = app
-            .send(reqwest::Method::GET, "/api/v1/analytics?indicator=REDES_SESIONES_REALIZADAS&period=2017&org_unit=CO-05&layout=sdmx",
+            .send(reqwest::Method::GET, "/api/v1/analytics?indicator=CL_ASISTENCIA_DIAS_ASISTIDOS&period=2017&org_unit=CL-13&layout=sdmx",
                 &token, None, &[("accept", "text/csv")])
             .await
             .text()
@@ -103,7 +103,7 @@ async fn pulls_aggregate_up_the_tree_and_over_time_by_each_rule() {
             .unwrap();
         assert_eq!(
             csv,
-            "INDICATOR,REF_AREA,TIME_PERIOD,OBS_VALUE\nREDES_SESIONES_REALIZADAS,CO-05,2017,6\n"
+            "INDICATOR,REF_AREA,TIME_PERIOD,OBS_VALUE\nCL_ASISTENCIA_DIAS_ASISTIDOS,CL-13,2017,6\n"
         );
 
         // Beyond the row cap, and without what a pull needs: a clear 400.

@@ -630,6 +630,42 @@ async fn the_gap_report_gives_the_hand_counted_figures_for_a_school_and_its_netw
         assert_eq!(titles(&report["overdue_actions"]), ["A2"]);
         assert_eq!(report["behind_actions"][0]["title"], "A3");
         assert_eq!(report["behind_actions"][0]["expected_percent"], 100);
+
+        // The same counts as live platform indicators for 2019 (as of its last day), in the
+        // comuna and for the network: only the Instituto has a PME that year. Coverage: 1 of 2
+        // sellos and 2 of 6 planes normativos; execution: (0.5 + 0.8 + 0.2 + 1 + 0) / 5.
+        let pull = app
+            .read(&format!("/api/v1/analytics?indicator=REDES_COBERTURA_ARTICULACION&indicator=REDES_EJECUCION_ACCIONES_PLAN&indicator=REDES_ACCIONES_PLAN&period=2019&org_unit=CL-01101&org_unit={}&numerators=true", id(&network)), &token)
+            .await;
+        let live = |indicator: &str, unit: &str| -> Value {
+            pull["rows"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["indicator"] == indicator && r["org_unit"] == unit)
+                .unwrap_or_else(|| panic!("{indicator} {unit} in {pull}"))
+                .clone()
+        };
+        for unit in ["CL-01101", id(&network).as_str()] {
+            let coverage = live("REDES_COBERTURA_ARTICULACION", unit);
+            assert_eq!(coverage["value"], 37.5, "{unit}");
+            assert_eq!(
+                (&coverage["numerator"], &coverage["denominator"]),
+                (&json!(3.0), &json!(8.0))
+            );
+            let execution = live("REDES_EJECUCION_ACCIONES_PLAN", unit);
+            assert_eq!(execution["value"], 50.0, "{unit}");
+            assert_eq!(live("REDES_ACCIONES_PLAN", unit)["value"], 5.0);
+        }
+        let sellos = app
+            .read("/api/v1/analytics?indicator=REDES_COBERTURA_ARTICULACION&period=2019&org_unit=CL-01101&disaggregation=element%3Dsello", &token)
+            .await;
+        assert_eq!(sellos["rows"][0]["value"], 50.0);
+        // 2018 is before the PME: nothing to count.
+        let before = app
+            .read("/api/v1/analytics?indicator=REDES_COBERTURA_ARTICULACION&period=2018&org_unit=CL-01101", &token)
+            .await;
+        assert_eq!(before["rows"][0]["value"], Value::Null);
         // In 2023 the PME no longer covers the year: only the PEI and the planes count.
         let later = app
             .read(

@@ -426,6 +426,56 @@ async fn the_yearly_summary_matches_hand_counted_figures() {
             })
         );
 
+        // The same figures as live platform indicators, for the network and its región.
+        let pull = app
+            .read(&format!("/api/v1/analytics?indicator=REDES_SESIONES_REALIZADAS&indicator=REDES_PARTICIPANTES&indicator=REDES_TASA_ASISTENCIA&indicator=REDES_ACUERDOS_EXIGIBLES&indicator=REDES_ACUERDOS_A_TIEMPO&period=2017&org_unit={}&org_unit=CL-09&numerators=true", id(&red)), &token)
+            .await;
+        let live = |indicator: &str, unit: &str| -> Value {
+            pull["rows"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["indicator"] == indicator && r["org_unit"] == unit)
+                .unwrap_or_else(|| panic!("{indicator} {unit} in {pull}"))
+                .clone()
+        };
+        for unit in [id(&red), "CL-09"] {
+            assert_eq!(
+                live("REDES_SESIONES_REALIZADAS", unit)["value"],
+                2.0,
+                "{unit}"
+            );
+            // 3 present, plus 25 people counted (the 3 organisations are not people).
+            assert_eq!(live("REDES_PARTICIPANTES", unit)["value"], 28.0);
+            let rate = live("REDES_TASA_ASISTENCIA", unit);
+            assert_eq!(
+                (&rate["numerator"], &rate["denominator"]),
+                (&json!(23.0), &json!(30.0))
+            );
+            assert!((rate["value"].as_f64().unwrap() - 2300.0 / 30.0).abs() < 1e-9);
+            // "Vencido" fell due in 2017 and is still open; "Futuro" is not due yet.
+            assert_eq!(live("REDES_ACUERDOS_EXIGIBLES", unit)["value"], 1.0);
+            assert_eq!(live("REDES_ACUERDOS_A_TIEMPO", unit)["value"], 0.0);
+        }
+        // By modality: none of 2017's held sessions states one, so none was virtual.
+        let virtual_sessions = app
+            .read(&format!("/api/v1/analytics?indicator=REDES_SESIONES_REALIZADAS&period=2017&org_unit={}&disaggregation=modality%3Dvirtual", id(&red)), &token)
+            .await;
+        assert_eq!(virtual_sessions["rows"][0]["value"], Value::Null);
+        // A live indicator takes no recorded values: they would be counted twice.
+        let problem = assert_problem(
+            app.post(
+                "/api/v1/indicator-values",
+                &token,
+                &json!({"indicator": "REDES_SESIONES_REALIZADAS", "org_unit": "CL-09",
+                        "period": "2017-03", "value": 4}),
+            )
+            .await,
+            422,
+        )
+        .await;
+        assert_eq!(issues(&problem), ["/indicator invalid_value"]);
+
         // A year without sessions: zeros and no rates.
         let empty = app
             .read(
