@@ -2,7 +2,7 @@
 //! and across periods by each indicator's rules, straight from the values table (a value
 //! written a second ago is in the next pull: there is no analytics table to rebuild).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, web};
@@ -310,11 +310,16 @@ fn figure_of(definition: &IndicatorRow, values: &[&ValueRow]) -> ApiResult<Optio
     let time = rule(&definition.aggregation_time)?;
     let territory = rule(&definition.aggregation_territory)?;
     let factor = factor(definition);
+    // By org unit, in the order first seen (a hash map finds each unit's list).
     let mut by_unit: Vec<(Uuid, Vec<&ValueRow>)> = Vec::new();
+    let mut position: HashMap<Uuid, usize> = HashMap::new();
     for value in values {
-        match by_unit.iter_mut().find(|(u, _)| *u == value.org_unit_id.0) {
-            Some((_, list)) => list.push(value),
-            None => by_unit.push((value.org_unit_id.0, vec![value])),
+        let at = *position.entry(value.org_unit_id.0).or_insert_with(|| {
+            by_unit.push((value.org_unit_id.0, Vec::new()));
+            by_unit.len() - 1
+        });
+        if let Some((_, list)) = by_unit.get_mut(at) {
+            list.push(value);
         }
     }
     let mut figures = Vec::new();
@@ -447,7 +452,7 @@ pub fn pull(
             || units.iter().any(|u| matches!(u, Unit::Network { .. }))
     });
     // A network's members on each period's dates.
-    let mut members: HashMap<(Uuid, String), Vec<Uuid>> = HashMap::new();
+    let mut members: HashMap<(Uuid, String), HashSet<Uuid>> = HashMap::new();
     let mut network_ids = Vec::new();
     for unit in &units {
         if let Unit::Network { id, .. } = unit {
@@ -465,7 +470,7 @@ pub fn pull(
                 members
                     .entry((*network, period.code.clone()))
                     .or_default()
-                    .push(*school);
+                    .insert(*school);
             }
         }
     }
