@@ -328,6 +328,9 @@ pub fn csv_items<R: Read>(
     mut each: impl FnMut(Item) -> ApiResult<()>,
 ) -> ApiResult<()> {
     let bad_file = |detail: String| ApiError::Validation(vec![file_issue(detail)]);
+    // UTF-8 (a byte-order mark dropped) or, failing that, Windows-1252 / Latin-1.
+    let reader = crate::text_encoding::Utf8Reader::new(reader)
+        .map_err(|e| bad_file(format!("unreadable file: {e}")))?;
     let mut csv = csv::ReaderBuilder::new()
         .flexible(true)
         .trim(csv::Trim::All)

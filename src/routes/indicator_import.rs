@@ -89,7 +89,8 @@ enum Body {
 ///
 /// Answers 200 with a summary in every case where the request itself is sound, conflicts
 /// included: `written` says whether anything was kept (`false` on a dry run, and when an atomic
-/// import met a conflict). Rows are numbered as in the file (the CSV header is row 1). The body
+/// import met a conflict). Rows are numbered as in the file (the CSV header is row 1). A CSV
+/// may be UTF-8 (with or without a byte-order mark) or Windows-1252 / Latin-1. The body
 /// is bounded by `REDES_MAX_BODY_BYTES`; import larger files with `redes import indicators`.
 #[utoipa::path(
     tag = "indicators",

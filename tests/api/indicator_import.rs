@@ -120,6 +120,38 @@ async fn the_men_municipal_file_imports_through_its_declared_mapping() {
 }
 
 #[actix_web::test]
+async fn the_men_file_saved_by_excel_in_windows_1252_or_with_a_bom_imports_the_same() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let token = importer(&app, &["CO"]);
+        let published = std::fs::read_to_string(fixture("men-municipal-2017.csv")).unwrap();
+        let (latin, _, unmappable) = encoding_rs::WINDOWS_1252.encode(&published);
+        assert!(!unmappable);
+        assert!(std::str::from_utf8(&latin).is_err(), "the file has accents");
+        let mut with_bom = b"\xEF\xBB\xBF".to_vec();
+        with_bom.extend_from_slice(published.as_bytes());
+        for (bytes, imported) in [(latin.into_owned(), 22), (with_bom, 0)] {
+            let response = app
+                .client
+                .post(app.url(IMPORT))
+                .bearer_auth(&token)
+                .header("content-type", "text/csv")
+                .body(bytes)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200);
+            let summary: Value = response.json().await.unwrap();
+            // `AÑO` and `COBERTURA_NETA_TRANSICIÓN` are read as the mapping names them; the
+            // second file holds the same values, so nothing new.
+            assert_eq!(summary["conflicts"], json!([]), "{summary}");
+            assert_eq!(summary["imported"], imported, "{summary}");
+        }
+        assert_men_values(&values(&app, &token, "CO_COBERTURA_NETA").await);
+    }
+}
+
+#[actix_web::test]
 async fn the_open_data_export_and_an_explicit_mapping_import_into_an_empty_database() {
     for backend in backends() {
         let app = TestApp::spawn(backend).await;
