@@ -61,8 +61,9 @@ use crate::error::{Problem, ProblemIssue};
             disaggregations and periodicity; and values by indicator, org unit (a territory, \
             an organisation, a school or a network), ISO-style period and disaggregation. \
             Values are scoped through their org unit's territory; scopes `indicators:read`, \
-            `indicators:write`, and `indicators:import` for the bulk import (JSON, a generic \
-            CSV, or MEN's municipal statistics as published)."),
+            `indicators:write`, `indicators:import` for the bulk import (JSON, a generic \
+            CSV, or MEN's municipal statistics as published) and `indicators:admin` for \
+            definitions of one's own (principals of a whole country)."),
         (name = "changes", description = "The change journal of every write, in commit order, \
             for integrators to sync from; scope `changes:read`."),
         (name = "operations", description = "Health and metrics for operators; no token."),

@@ -56,6 +56,9 @@ scopes! {
     IndicatorsRead => "indicators:read";
     /// Record, change and delete indicator values in the caller's territories.
     IndicatorsWrite => "indicators:write";
+    /// Add indicator definitions and remove those added (principals of the definition's
+    /// whole country).
+    IndicatorsAdmin => "indicators:admin";
     /// Import indicator values in bulk (`POST /api/v1/indicator-values:import`), in the
     /// caller's territories.
     IndicatorsImport => "indicators:import";

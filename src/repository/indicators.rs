@@ -117,6 +117,18 @@ pub fn sync_builtin(conn: &mut DbConnection) -> anyhow::Result<SyncOutcome> {
                 .filter(indicators::id.eq(id))
                 .first(conn)
                 .optional()?;
+            let taken: bool = diesel::select(diesel::dsl::exists(
+                indicators::table
+                    .filter(indicators::code.eq(&definition.code))
+                    .filter(indicators::builtin.eq(false)),
+            ))
+            .get_result(conn)?;
+            if taken {
+                // A definition added through the API holds the code a new release ships:
+                // keep it (its values refer to it) and say so.
+                tracing::warn!(code = %definition.code, "a built-in indicator's code is taken by a definition added through the API; the built-in one is not loaded");
+                continue;
+            }
             let row = IndicatorRow {
                 id,
                 code: definition.code.clone(),
@@ -202,6 +214,34 @@ pub fn find(conn: &mut DbConnection, id_or_code: &str) -> QueryResult<Option<Ind
         Err(_) => query.filter(indicators::code.eq(id_or_code.to_owned())),
     };
     query.first(conn).optional()
+}
+
+/// Adds a definition (one made through the API).
+pub fn insert_definition(conn: &mut DbConnection, row: &IndicatorRow) -> QueryResult<()> {
+    diesel::insert_into(indicators::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Whether any value refers to the definition.
+pub fn definition_has_values(conn: &mut DbConnection, id: DbUuid) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        indicator_values::table.filter(indicator_values::indicator_id.eq(id)),
+    ))
+    .get_result(conn)
+}
+
+/// Removes a definition made through the API, at the version read (a concurrent change
+/// makes it a no-op the caller sees as 0 rows).
+pub fn delete_definition(conn: &mut DbConnection, id: DbUuid, version: i64) -> QueryResult<usize> {
+    diesel::delete(
+        indicators::table
+            .filter(indicators::id.eq(id))
+            .filter(indicators::version.eq(version))
+            .filter(indicators::builtin.eq(false)),
+    )
+    .execute(conn)
 }
 
 /// The definitions with these codes.

@@ -11,7 +11,7 @@ use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::auth::scopes::{IndicatorsRead, IndicatorsWrite};
+use crate::auth::scopes::{IndicatorsAdmin, IndicatorsRead, IndicatorsWrite};
 use crate::auth::{Authorized, TerritoryScope};
 use crate::body::Validator;
 use crate::catalog::Catalogue;
@@ -268,6 +268,293 @@ pub async fn get_indicator(
         .await?
         .ok_or_else(|| ApiError::not_found(Resource::Indicator, &reference))?;
     Ok(web::Json(Indicator::from_row(row, lang)?))
+}
+
+/// A new indicator definition, added by a principal of its whole country.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "code": "CO_JORNADA_UNICA",
+    "name_es": "Matrícula en jornada única",
+    "name_en": "Enrolment in full-day schooling",
+    "description": "Porcentaje de la matrícula oficial atendida en jornada única.",
+    "unit": "percent",
+    "value_type": "number",
+    "aggregation_territory": "ratio",
+    "aggregation_time": "last",
+    "disaggregations": [{"code": "level", "values": ["primaria", "secundaria", "media"]}],
+    "periodicity": "yearly",
+    "source": "Secretaría de Educación",
+    "country": "CO"
+}))]
+pub struct IndicatorInput {
+    /// Upper case letters, digits and `_`, starting with a letter; `REDES_` is reserved for
+    /// the platform's own.
+    #[schema(pattern = "^[A-Z][A-Z0-9_]{2,63}$", example = "CO_JORNADA_UNICA")]
+    pub code: String,
+    #[schema(min_length = 1, max_length = 200)]
+    pub name_es: String,
+    #[schema(min_length = 1, max_length = 200)]
+    pub name_en: String,
+    #[schema(max_length = 2000)]
+    pub description: Option<String>,
+    pub unit: IndicatorUnit,
+    pub value_type: ValueType,
+    pub aggregation_territory: Aggregation,
+    pub aggregation_time: Aggregation,
+    /// Numerator and denominator: codes of existing definitions.
+    pub formula: Option<Formula>,
+    /// Categories and their values (`level`: `primaria`, …); codes and values in lower case.
+    #[schema(max_items = 10)]
+    pub disaggregations: Option<Vec<Disaggregation>>,
+    pub periodicity: Periodicity,
+    #[schema(max_length = 500)]
+    pub source: Option<String>,
+    /// The country whose principals may use and remove it.
+    pub country: Country,
+}
+
+/// The country's root territory, when the caller's territories include all of it: 403 if not.
+fn whole_country(
+    country: Country,
+    scope: &TerritoryScope,
+    catalogue: &Catalogue,
+) -> ApiResult<String> {
+    let root = catalogue
+        .resolve_str(country.as_str())
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("no territory {}", country.as_str())))?;
+    if !scope.contains(root) {
+        return Err(ApiError::ForeignTerritory(vec![Issue::body(
+            "/country",
+            IssueKind::ForeignTerritory,
+        )]));
+    }
+    Ok(root.path.clone())
+}
+
+/// A lower-case code of a category or value: `primaria`, `sector_oficial`.
+fn is_category_code(text: &str) -> bool {
+    (1..=40).contains(&text.len())
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+/// Checks a new definition beyond its schema: the reserved prefix, the formula's references
+/// and factor, the disaggregations' codes.
+fn validate_definition(conn: &mut DbConnection, input: &IndicatorInput) -> ApiResult<()> {
+    let mut v = Validator::new();
+    if input.code.starts_with("REDES_") {
+        v.issue(
+            "/code",
+            IssueKind::InvalidValue {
+                expected_es: "un código que no empiece por `REDES_` (reservado a la plataforma)"
+                    .into(),
+                expected_en: "a code not starting with `REDES_` (reserved for the platform)".into(),
+            },
+        );
+    }
+    if let Some(formula) = &input.formula {
+        for (pointer, code) in [
+            ("/formula/numerator", &formula.numerator),
+            ("/formula/denominator", &formula.denominator),
+        ] {
+            if repo::find(conn, code)?.is_none() {
+                v.issue(pointer, IssueKind::UnknownReference);
+            }
+        }
+        if !formula.factor.is_finite() || formula.factor == 0.0 {
+            v.issue(
+                "/formula/factor",
+                IssueKind::InvalidValue {
+                    expected_es: "un número distinto de 0".into(),
+                    expected_en: "a number other than 0".into(),
+                },
+            );
+        }
+    }
+    let mut seen = Vec::new();
+    for (i, category) in input.disaggregations.iter().flatten().enumerate() {
+        if !is_category_code(&category.code) || seen.contains(&&category.code) {
+            v.issue(
+                format!("/disaggregations/{i}/code"),
+                IssueKind::InvalidValue {
+                    expected_es: "un código único de minúsculas, dígitos y `_`".into(),
+                    expected_en: "a unique code of lower case letters, digits and `_`".into(),
+                },
+            );
+        }
+        seen.push(&category.code);
+        let mut values = Vec::new();
+        for (j, value) in category.values.iter().enumerate() {
+            if !is_category_code(value) || values.contains(&value) {
+                v.issue(
+                    format!("/disaggregations/{i}/values/{j}"),
+                    IssueKind::InvalidValue {
+                        expected_es: "un valor único de minúsculas, dígitos y `_`".into(),
+                        expected_en: "a unique value of lower case letters, digits and `_`".into(),
+                    },
+                );
+            }
+            values.push(value);
+        }
+        if category.values.is_empty() {
+            v.issue(
+                format!("/disaggregations/{i}/values"),
+                IssueKind::InvalidValue {
+                    expected_es: "al menos un valor".into(),
+                    expected_en: "at least one value".into(),
+                },
+            );
+        }
+    }
+    v.finish()
+}
+
+/// Add an indicator definition.
+///
+/// For principals whose territories include the whole of its country (`indicators:admin`): a
+/// ministry's or Secretaría's own indicator beside the built-in catalogue, used like any other
+/// (values, imports, analytics). Answers 201 with the definition; 409 when the code is taken.
+/// Built-in definitions change only with the catalogue file.
+#[utoipa::path(
+    tag = "indicators",
+    operation_id = "create_indicator",
+    request_body(content = IndicatorInput, description = "The definition."),
+    responses(
+        (status = 201, description = "Added.", body = Indicator,
+            headers(("ETag" = String, description = "The version."),
+                    ("Location" = String, description = "The definition's URL."))),
+        (status = 400, response = responses::MalformedBody),
+        (status = 401, response = responses::Unauthorized),
+        (status = 403, response = responses::ForbiddenTerritory),
+        (status = 409, response = responses::Conflict),
+        (status = 413, response = responses::PayloadTooLarge),
+        (status = 415, response = responses::UnsupportedMediaType),
+        (status = 422, response = responses::UnprocessableEntity),
+        (status = 503, response = responses::Unavailable),
+    ),
+    security(("bearer" = ["indicators:admin"]))
+)]
+#[post("/indicators")]
+pub async fn create_indicator(
+    auth: Authorized<IndicatorsAdmin>,
+    _query: NoParams,
+    body: web::Json<Value>,
+    lang: crate::i18n::Lang,
+    db: web::Data<Db>,
+    catalogue: web::Data<Catalogue>,
+) -> ApiResult<HttpResponse> {
+    let input = checked::<IndicatorInput>("create_indicator", &body)?;
+    let scope = TerritoryScope::of(&auth.principal);
+    whole_country(input.country, &scope, &catalogue)?;
+    let row = db
+        .write(move |tx| {
+            validate_definition(tx.conn(), &input)?;
+            if repo::find(tx.conn(), &input.code)?.is_some() {
+                return Err(ApiError::Taken(vec![Issue::body(
+                    "/code",
+                    IssueKind::Taken,
+                )]));
+            }
+            let now = DbTime::now();
+            let row = IndicatorRow {
+                id: DbUuid(Uuid::now_v7()),
+                code: input.code.clone(),
+                name_es: input.name_es.trim().to_owned(),
+                name_en: input.name_en.trim().to_owned(),
+                description: input.description.clone(),
+                unit: input.unit.as_str().to_owned(),
+                value_type: input.value_type.as_str().to_owned(),
+                aggregation_territory: input.aggregation_territory.as_str().to_owned(),
+                aggregation_time: input.aggregation_time.as_str().to_owned(),
+                formula: input.formula.as_ref().map(to_json).transpose()?,
+                disaggregations: to_json(&input.disaggregations.clone().unwrap_or_default())?,
+                periodicity: input.periodicity.as_str().to_owned(),
+                source: input.source.clone(),
+                country: Some(input.country.as_str().to_owned()),
+                mapping: None,
+                builtin: false,
+                version: 1,
+                created_at: now,
+                updated_at: now,
+            };
+            repo::insert_definition(tx.conn(), &row)?;
+            Ok(row)
+        })
+        .await?;
+    let indicator = Indicator::from_row(row, lang)?;
+    Ok(created(
+        format!("/api/v1/indicators/{}", indicator.code),
+        indicator.version,
+        &indicator,
+    ))
+}
+
+/// A JSON column's text.
+fn to_json<T: Serialize>(value: &T) -> ApiResult<String> {
+    serde_json::to_string(value).map_err(ApiError::internal)
+}
+
+/// Remove an indicator definition.
+///
+/// One added through the API, by a principal of its whole country, while no value refers to
+/// it (409 otherwise: delete or move the values first). Built-in definitions cannot be removed
+/// (409). With `If-Match`, 412 if it changed since.
+#[utoipa::path(
+    tag = "indicators",
+    operation_id = "delete_indicator",
+    params(("indicator" = String, Path, description = "The definition's code or id.",
+        example = "CO_JORNADA_UNICA")),
+    responses(
+        (status = 204, description = "Removed."),
+        (status = 400, response = responses::BadRequest),
+        (status = 401, response = responses::Unauthorized),
+        (status = 403, response = responses::ForbiddenTerritory),
+        (status = 404, response = responses::NotFound),
+        (status = 409, response = responses::Conflict),
+        (status = 412, response = responses::PreconditionFailed),
+        (status = 503, response = responses::Unavailable),
+    ),
+    security(("bearer" = ["indicators:admin"]))
+)]
+#[delete("/indicators/{indicator}")]
+pub async fn delete_indicator(
+    auth: Authorized<IndicatorsAdmin>,
+    _query: NoParams,
+    path: web::Path<String>,
+    preconditions: Preconditions,
+    db: web::Data<Db>,
+    catalogue: web::Data<Catalogue>,
+) -> ApiResult<HttpResponse> {
+    let reference = path.into_inner();
+    let scope = TerritoryScope::of(&auth.principal);
+    db.write(move |tx| {
+        let current = repo::find(tx.conn(), &reference)?
+            .ok_or_else(|| ApiError::not_found(Resource::Indicator, &reference))?;
+        if current.builtin {
+            return Err(ApiError::StateConflict(vec![Issue::body(
+                "",
+                IssueKind::Immutable,
+            )]));
+        }
+        let country = match current.country.as_deref() {
+            Some("CL") => Country::Cl,
+            Some("CO") => Country::Co,
+            _ => return Err(corrupt("country", current.id.0)),
+        };
+        whole_country(country, &scope, &catalogue)?;
+        preconditions.check_write(current.version)?;
+        if repo::definition_has_values(tx.conn(), current.id)? {
+            return Err(ApiError::InUse);
+        }
+        match repo::delete_definition(tx.conn(), current.id, current.version)? {
+            0 => Err(ApiError::ConcurrentChange),
+            _ => Ok(()),
+        }
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// An indicator value.

@@ -118,6 +118,8 @@ fn api_v1(cfg: &mut ServiceConfig) {
         .service(catalogues::delete_catalogue_item)
         .service(indicators::list_indicators)
         .service(indicators::get_indicator)
+        .service(indicators::create_indicator)
+        .service(indicators::delete_indicator)
         .service(indicators::list_indicator_values)
         .service(indicator_import::import_indicator_values)
         .service(indicators::create_indicator_value)

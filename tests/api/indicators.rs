@@ -299,3 +299,114 @@ async fn a_schools_value_follows_the_schools_territory() {
         assert_eq!(issues(&problem), ["/org_unit unknown_reference"]);
     }
 }
+
+#[actix_web::test]
+async fn a_countrys_principal_adds_a_definition_of_its_own_and_removes_it_while_unused() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let ministry = app.token(ALL_SCOPES, &["CO"]);
+        let secretaria = app.token(ALL_SCOPES, &["CO-05"]);
+        let body = json!({
+            "code": "CO_JORNADA_UNICA",
+            "name_es": " Matrícula en jornada única ",
+            "name_en": "Enrolment in full-day schooling",
+            "unit": "percent", "value_type": "number",
+            "aggregation_territory": "ratio", "aggregation_time": "last",
+            "disaggregations": [{"code": "level", "values": ["primaria", "secundaria"]}],
+            "periodicity": "yearly", "source": "MEN", "country": "CO",
+        });
+        // A Secretaría's principal is not the whole country: 403.
+        let problem = assert_problem(
+            app.post("/api/v1/indicators", &secretaria, &body).await,
+            403,
+        )
+        .await;
+        assert_eq!(issues(&problem), ["/country foreign_territory"]);
+        // Without the scope: 403 too.
+        let reader = app.token(&["indicators:read", "indicators:write"], &["CO"]);
+        assert_problem(app.post("/api/v1/indicators", &reader, &body).await, 403).await;
+
+        let response = app.post("/api/v1/indicators", &ministry, &body).await;
+        assert_eq!(response.status(), 201);
+        assert_eq!(
+            response.headers()["location"],
+            "/api/v1/indicators/CO_JORNADA_UNICA"
+        );
+        let created: Value = response.json().await.unwrap();
+        assert_eq!(created["name_es"], "Matrícula en jornada única");
+        assert_eq!(created["builtin"], false);
+        let read = app
+            .read("/api/v1/indicators/CO_JORNADA_UNICA", &secretaria)
+            .await;
+        assert_eq!(read["id"], created["id"]);
+
+        // The same code again: 409. Reserved prefix, unknown formula terms, bad categories: 422.
+        let problem =
+            assert_problem(app.post("/api/v1/indicators", &ministry, &body).await, 409).await;
+        assert_eq!(issues(&problem), ["/code taken"]);
+        let mut bad = body.clone();
+        bad["code"] = json!("REDES_MIO");
+        bad["formula"] =
+            json!({"numerator": "NO_SUCH", "denominator": "CO_COBERTURA_NETA", "factor": 0});
+        bad["disaggregations"] = json!([{"code": "Nivel", "values": ["a", "a"]}]);
+        let problem =
+            assert_problem(app.post("/api/v1/indicators", &ministry, &bad).await, 422).await;
+        assert_eq!(
+            issues(&problem),
+            [
+                "/code invalid_value",
+                "/disaggregations/0/code invalid_value",
+                "/disaggregations/0/values/1 invalid_value",
+                "/formula/factor invalid_value",
+                "/formula/numerator unknown_reference",
+            ]
+        );
+
+        // It is used like a built-in one: a Secretaría records values, analytics pulls them.
+        app.create(
+            "/api/v1/indicator-values",
+            &secretaria,
+            &json!({"indicator": "CO_JORNADA_UNICA", "org_unit": "CO-05001", "period": "2024",
+                    "value": 25.0, "numerator": 250.0, "denominator": 1000.0,
+                    "disaggregation": {"level": "primaria"}}),
+        )
+        .await;
+        let pull = app
+            .read("/api/v1/analytics?indicator=CO_JORNADA_UNICA&period=2024&org_unit=CO-05&disaggregation=level%3Dprimaria", &secretaria)
+            .await;
+        assert_eq!(pull["rows"][0]["value"], 25.0);
+
+        // In use: 409; built in: 409; once its values are gone, removed.
+        let path = "/api/v1/indicators/CO_JORNADA_UNICA";
+        let in_use = app.send(Method::DELETE, path, &ministry, None, &[]).await;
+        assert_problem(in_use, 409).await;
+        let builtin = app
+            .send(
+                Method::DELETE,
+                "/api/v1/indicators/CO_DESERCION",
+                &ministry,
+                None,
+                &[],
+            )
+            .await;
+        assert_problem(builtin, 409).await;
+        let values = app
+            .read_all(
+                "/api/v1/indicator-values?indicator=CO_JORNADA_UNICA",
+                &ministry,
+            )
+            .await;
+        for value in values {
+            let value_path = format!("/api/v1/indicator-values/{}", value["id"].as_str().unwrap());
+            let deleted = app
+                .send(Method::DELETE, &value_path, &ministry, None, &[])
+                .await;
+            assert_eq!(deleted.status(), 204);
+        }
+        let by_secretaria = app.send(Method::DELETE, path, &secretaria, None, &[]).await;
+        assert_problem(by_secretaria, 403).await;
+        let removed = app.send(Method::DELETE, path, &ministry, None, &[]).await;
+        assert_eq!(removed.status(), 204);
+        assert_problem(app.get(path, Some(&ministry)).await, 404).await;
+    }
+}
