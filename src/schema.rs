@@ -258,6 +258,7 @@ diesel::table! {
         due_on -> Nullable<Text>,
         status -> Text,
         followed_up_in -> Nullable<Uuid>,
+        done_on -> Nullable<Text>,
     }
 }
 

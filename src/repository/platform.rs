@@ -138,6 +138,8 @@ pub struct DueAgreement {
     pub network: NetworkKey,
     pub due_on: String,
     pub status: String,
+    /// The day it was done, when recorded.
+    pub done_on: Option<String>,
     /// The date of the session that followed it up, if any and dated.
     pub followed_up_on: Option<String>,
 }
@@ -151,8 +153,15 @@ pub fn due_agreements(
     scope: &TerritoryScope,
 ) -> QueryResult<Vec<DueAgreement>> {
     let last = if until < end { until } else { end };
-    /// Network, its path, due date, status and the session that followed it up.
-    type Row = (DbUuid, String, Option<String>, String, Option<DbUuid>);
+    /// Network, its path, due date, status, the session that followed it up, done on.
+    type Row = (
+        DbUuid,
+        String,
+        Option<String>,
+        String,
+        Option<DbUuid>,
+        Option<String>,
+    );
     let rows: Vec<Row> = session_agreements::table
         .inner_join(sessions::table.inner_join(networks::table))
         .filter(scoped::within(networks::territory_path, scope))
@@ -165,6 +174,7 @@ pub fn due_agreements(
             session_agreements::due_on,
             session_agreements::status,
             session_agreements::followed_up_in,
+            session_agreements::done_on,
         ))
         .load(conn)?;
     let follow_ups: Vec<DbUuid> = rows.iter().filter_map(|r| r.4).collect();
@@ -178,11 +188,12 @@ pub fn due_agreements(
     };
     Ok(rows
         .into_iter()
-        .filter_map(|(network, path, due_on, status, followed)| {
+        .filter_map(|(network, path, due_on, status, followed, done_on)| {
             Some(DueAgreement {
                 network: (network.0, path),
                 due_on: due_on?,
                 status,
+                done_on,
                 followed_up_on: followed.and_then(|f| {
                     dates
                         .iter()

@@ -96,6 +96,7 @@ pub struct AgreementRow {
     pub due_on: Option<String>,
     pub status: String,
     pub followed_up_in: Option<DbUuid>,
+    pub done_on: Option<String>,
 }
 
 /// What a session holds besides its own row; `session_id` and `ordinal` are set on writing.

@@ -150,11 +150,20 @@ impl Shape {
     }
 }
 
-/// Whether an agreement that fell due was met on time. Redes keeps no completion date, so a
-/// `done` agreement counts as on time unless the session that followed it up is dated after
-/// its due date.
-fn met_on_time(status: &str, due_on: &str, followed_up_on: Option<&str>) -> bool {
-    status == "done" && followed_up_on.is_none_or(|day| day <= due_on)
+/// Whether an agreement that fell due was met on time: `done` on or before its due date when
+/// the day is recorded (`done_on`); otherwise `done`, unless the session that followed it up
+/// is dated after its due date.
+fn met_on_time(
+    status: &str,
+    due_on: &str,
+    done_on: Option<&str>,
+    followed_up_on: Option<&str>,
+) -> bool {
+    status == "done"
+        && match done_on {
+            Some(day) => day <= due_on,
+            None => followed_up_on.is_none_or(|day| day <= due_on),
+        }
 }
 
 /// The live values of `code` for `period` and the disaggregation key `wanted`, as of `today`
@@ -241,6 +250,7 @@ pub fn values(
                 let on_time = met_on_time(
                     &agreement.status,
                     &agreement.due_on,
+                    agreement.done_on.as_deref(),
                     agreement.followed_up_on.as_deref(),
                 );
                 let (id, path) = &agreement.network;
@@ -308,11 +318,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_agreement_is_on_time_when_done_and_not_followed_up_after_its_due_date() {
-        assert!(met_on_time("done", "2017-05-10", None));
-        assert!(met_on_time("done", "2017-05-10", Some("2017-05-10")));
-        assert!(!met_on_time("done", "2017-05-10", Some("2017-05-11")));
-        assert!(!met_on_time("open", "2017-05-10", None));
+    fn an_agreement_is_on_time_when_done_by_its_due_date() {
+        // The day it was done, when recorded, decides…
+        assert!(met_on_time("done", "2017-05-10", Some("2017-05-10"), None));
+        assert!(!met_on_time("done", "2017-05-10", Some("2017-05-11"), None));
+        assert!(met_on_time(
+            "done",
+            "2017-05-10",
+            Some("2017-05-01"),
+            Some("2017-06-01")
+        ));
+        // …else the follow-up session's date.
+        assert!(met_on_time("done", "2017-05-10", None, None));
+        assert!(met_on_time("done", "2017-05-10", None, Some("2017-05-10")));
+        assert!(!met_on_time("done", "2017-05-10", None, Some("2017-05-11")));
+        assert!(!met_on_time("open", "2017-05-10", None, None));
     }
 
     #[test]

@@ -92,7 +92,8 @@ pub struct ParticipantCount {
     "owner_school_id": "56109f40-17b6-42a2-80a0-1ee14ff99828",
     "due_on": "2017-05-10",
     "status": "open",
-    "followed_up_in": null
+    "followed_up_in": null,
+    "done_on": null
 }))]
 pub struct Agreement {
     /// Stable across replacements of the session that keep it (give it back in `PUT`).
@@ -106,6 +107,8 @@ pub struct Agreement {
     pub status: AgreementStatus,
     /// The session of the same network where it was followed up.
     pub followed_up_in: Option<Uuid>,
+    /// The day it was done, when known (only with status `done`).
+    pub done_on: Option<NaiveDate>,
 }
 
 /// An agreement in a session body. With `id` (one of the session's agreements), it keeps its
@@ -136,6 +139,10 @@ pub struct AgreementInput {
     /// Another session of the same network.
     #[serde(default)]
     pub followed_up_in: Option<Uuid>,
+    /// The day it was done: only with status `done`, and not after today. Give it whenever it
+    /// is known: on-time completion (`REDES_ACUERDOS_A_TIEMPO`) is then exact.
+    #[serde(default)]
+    pub done_on: Option<NaiveDate>,
 }
 
 /// A session of a network: a meeting, a workshop, a visit, an encounter.
@@ -385,6 +392,25 @@ pub fn validate(
         {
             v.issue(at("followed_up_in"), IssueKind::UnknownReference);
         }
+        if let Some(done_on) = agreement.done_on {
+            if agreement.status != Some(AgreementStatus::Done) {
+                v.issue(
+                    at("done_on"),
+                    IssueKind::InvalidValue {
+                        expected_es: "ninguna fecha, salvo que el acuerdo esté `done`".into(),
+                        expected_en: "no date, unless the agreement is `done`".into(),
+                    },
+                );
+            } else if done_on > chrono::Utc::now().date_naive() {
+                v.issue(
+                    at("done_on"),
+                    IssueKind::InvalidValue {
+                        expected_es: "una fecha no posterior a hoy".into(),
+                        expected_en: "a date no later than today".into(),
+                    },
+                );
+            }
+        }
         agreement_rows.push(AgreementRow {
             id: DbUuid(id),
             session_id: DbUuid(Uuid::nil()),
@@ -399,6 +425,7 @@ pub fn validate(
                 .as_str()
                 .to_owned(),
             followed_up_in: agreement.followed_up_in.map(DbUuid),
+            done_on: agreement.done_on.map(|d| d.to_string()),
         });
     }
     v.finish()?;
@@ -523,6 +550,7 @@ impl Session {
                         due_on: date(a.due_on.as_deref(), "due_on")?,
                         status: a.status.parse().map_err(|()| corrupt("agreement status"))?,
                         followed_up_in: a.followed_up_in.map(|s| s.0),
+                        done_on: date(a.done_on.as_deref(), "done_on")?,
                         text: a.text,
                     })
                 })
@@ -1072,6 +1100,7 @@ pub async fn delete_session(
     "due_on": "2017-05-10",
     "status": "open",
     "followed_up_in": null,
+    "done_on": null,
     "session_id": "019ab3c2-7d10-7a3e-8e44-2f7c1b9d0e88",
     "session_title": "Los sellos del PEI en las acciones del PME",
     "session_date": "2017-04-12"
@@ -1084,6 +1113,8 @@ pub struct NetworkAgreement {
     pub due_on: Option<NaiveDate>,
     pub status: AgreementStatus,
     pub followed_up_in: Option<Uuid>,
+    /// The day it was done, when known.
+    pub done_on: Option<NaiveDate>,
     /// The session where it was reached.
     pub session_id: Uuid,
     pub session_title: String,
@@ -1203,6 +1234,11 @@ pub async fn list_network_agreements(
                     .transpose()?,
                 status: a.status.parse().map_err(|()| corrupt())?,
                 followed_up_in: a.followed_up_in.map(|s| s.0),
+                done_on: a
+                    .done_on
+                    .as_deref()
+                    .map(|d| parse_date(d).ok_or_else(corrupt))
+                    .transpose()?,
                 text: a.text,
                 session_id: session.id.0,
                 session_date: session

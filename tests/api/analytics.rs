@@ -256,3 +256,66 @@ async fn the_demo_sets_the_official_rme_counts_beside_the_live_count_of_the_netw
         );
     }
 }
+
+#[actix_web::test]
+async fn agreements_count_as_on_time_by_the_day_they_were_done() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let token = app.token(ALL_SCOPES, &["CL-09"]);
+        let network = app
+            .create(
+                "/api/v1/networks",
+                &token,
+                &json!({"name": "Red de Freire", "kind": "red_mejoramiento_escolar",
+                        "territory": "CL-09105"}),
+            )
+            .await;
+        let sessions = format!(
+            "/api/v1/networks/{}/sessions",
+            network["id"].as_str().unwrap()
+        );
+        // Done only with status done, and not in the future.
+        let problem = assert_problem(
+            app.post(
+                &sessions,
+                &token,
+                &json!({"title": "S", "date": "2018-03-01",
+                "agreements": [{"text": "Abierto", "done_on": "2018-03-02"},
+                               {"text": "Futuro", "status": "done", "done_on": "2999-01-01"}]}),
+            )
+            .await,
+            422,
+        )
+        .await;
+        assert_eq!(
+            issues(&problem),
+            [
+                "/agreements/0/done_on invalid_value",
+                "/agreements/1/done_on invalid_value"
+            ]
+        );
+        let session = app
+            .create(&sessions, &token, &json!({"title": "S", "date": "2018-03-01", "status": "held",
+                "agreements": [
+                    {"text": "A tiempo", "due_on": "2018-04-30", "status": "done", "done_on": "2018-04-20"},
+                    {"text": "Tarde", "due_on": "2018-04-30", "status": "done", "done_on": "2018-05-15"},
+                    {"text": "Sin fecha de cumplimiento", "due_on": "2018-06-30", "status": "done"},
+                    {"text": "Pendiente", "due_on": "2018-06-30"},
+                ]}))
+            .await;
+        assert_eq!(session["agreements"][0]["done_on"], "2018-04-20");
+        assert_eq!(session["agreements"][2]["done_on"], Value::Null);
+        // Four due in 2018: on time the first (done by its date) and the third (done, no day
+        // recorded, never followed up late); the second was done late; the fourth is open.
+        let pull = app
+            .read(&format!("/api/v1/analytics?indicator=REDES_ACUERDOS_A_TIEMPO&period=2018&org_unit={}&numerators=true",
+                network["id"].as_str().unwrap()), &token)
+            .await;
+        let row = &pull["rows"][0];
+        assert_eq!(
+            (&row["numerator"], &row["denominator"]),
+            (&json!(2.0), &json!(4.0))
+        );
+        assert_eq!(row["value"], 50.0);
+    }
+}

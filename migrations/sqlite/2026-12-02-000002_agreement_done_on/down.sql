@@ -1,0 +1,1 @@
+ALTER TABLE session_agreements DROP COLUMN done_on;
