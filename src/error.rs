@@ -144,6 +144,10 @@ pub enum IssueKind {
     Overlap,
     /// A plan whose years overlap another plan of the same kind of the same owner.
     OverlappingPlan,
+    /// More lines or bars than a chart can show readably.
+    TooManySeries {
+        max: usize,
+    },
 }
 
 impl IssueKind {
@@ -185,6 +189,7 @@ impl IssueKind {
             IssueKind::NotAfter { .. } => "not_after",
             IssueKind::Overlap => "overlap",
             IssueKind::OverlappingPlan => "overlapping_plan",
+            IssueKind::TooManySeries { .. } => "too_many_series",
         }
     }
 
@@ -319,6 +324,16 @@ impl IssueKind {
                 "Another plan of this kind of the same school or organisation (and the same \
                  plan normativo) covers one of these years."
                     .into(),
+            ),
+            IssueKind::TooManySeries { max } => lang.pick(
+                format!(
+                    "Un gráfico muestra a lo más {max} series (indicadores × unidades); pida \
+                     menos unidades o indicadores, o pida JSON o CSV."
+                ),
+                format!(
+                    "A chart shows at most {max} series (indicators × org units); ask for fewer \
+                     org units or indicators, or for JSON or CSV."
+                ),
             ),
         }
     }

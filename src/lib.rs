@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod body;
 pub mod catalog;
+pub mod chart;
 pub mod cli;
 pub mod configuration;
 pub mod contract;

@@ -14,11 +14,13 @@ use uuid::Uuid;
 use crate::auth::scopes::IndicatorsRead;
 use crate::auth::{Authorized, TerritoryScope};
 use crate::catalog::{Catalogue, CatalogueEntry};
+use crate::chart;
 use crate::db::{Db, DbConnection};
 use crate::domain::TerritoryRef;
 use crate::domain::indicator::{Aggregation, IndicatorUnit};
 use crate::domain::period::Period;
 use crate::error::{ApiError, ApiResult, IssueKind};
+use crate::i18n::Lang;
 use crate::openapi::responses;
 use crate::query::QueryParams;
 use crate::repository::indicators::{self as repo, IndicatorRow, ValueRow};
@@ -580,7 +582,11 @@ pub struct PullQuery {
 /// country row and its municipios' are never counted together), else its schools' values. A
 /// network aggregates its member schools on each period's dates. Always fresh: it reads the
 /// values as they are (`as_of`). At most 10,000 rows. JSON, or CSV with `Accept: text/csv`
-/// (`layout=sdmx` for `INDICATOR, REF_AREA, TIME_PERIOD, OBS_VALUE`).
+/// (`layout=sdmx` for `INDICATOR, REF_AREA, TIME_PERIOD, OBS_VALUE`), or a chart with
+/// `Accept: image/svg+xml`: a line per indicator and org unit over the periods when several are
+/// asked, else a bar per org unit (and indicator), titled and labelled in the language of
+/// `Accept-Language`; periods without figures are gaps. A chart draws at most 20 lines or 40
+/// bars (400 `too_many_series` on `org_unit` beyond).
 #[utoipa::path(
     tag = "indicators",
     operation_id = "get_analytics",
@@ -589,6 +595,7 @@ pub struct PullQuery {
         (status = 200, description = "The figures.", content(
             (Analytics = "application/json"),
             (String = "text/csv"),
+            (String = "image/svg+xml"),
         )),
         (status = 400, response = responses::BadRequest),
         (status = 401, response = responses::Unauthorized),
@@ -660,11 +667,17 @@ pub async fn get_analytics(
         }
     };
     reader.finish()?;
-    let csv = request
+    let accept = request
         .headers()
         .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|accept| accept.contains("text/csv"));
+        .and_then(|v| v.to_str().ok());
+    let csv = accept.is_some_and(|accept| accept.contains("text/csv"));
+    let svg = accept.is_some_and(chart::wants_svg);
+    let (chart_indicators, chart_periods) = if svg {
+        (indicators.clone(), periods.clone())
+    } else {
+        (Vec::new(), Vec::new())
+    };
     let scope = TerritoryScope::of(&auth.principal);
     let catalogue = catalogue.into_inner();
     let pull_query = PullQuery {
@@ -675,9 +688,34 @@ pub async fn get_analytics(
         numerators,
         unknown_periods,
     };
-    let analytics = db
-        .read(move |conn| pull(conn, &catalogue, &scope, &pull_query))
+    let (analytics, definitions) = db
+        .read(move |conn| {
+            let analytics = pull(conn, &catalogue, &scope, &pull_query)?;
+            // A chart names its indicators: one more statement, for charts only.
+            let definitions = if svg {
+                let codes = chart::codes_to_name(&pull_query.indicators, &analytics);
+                repo::by_codes(conn, codes)?
+            } else {
+                Vec::new()
+            };
+            Ok((analytics, definitions))
+        })
         .await?;
+    if svg {
+        let lang = Lang::from_headers(request.headers());
+        let document = chart::render(&chart::ChartQuery {
+            analytics: &analytics,
+            definitions: &definitions,
+            indicators: &chart_indicators,
+            periods: &chart_periods,
+            lang,
+        })?;
+        return Ok(HttpResponse::Ok()
+            .content_type(chart::SVG)
+            .insert_header(("X-Redes-As-Of", analytics.as_of.to_rfc3339()))
+            .insert_header((header::CONTENT_LANGUAGE, lang.tag()))
+            .body(document));
+    }
     if !csv {
         return Ok(HttpResponse::Ok().json(analytics));
     }

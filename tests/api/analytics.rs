@@ -319,3 +319,278 @@ async fn agreements_count_as_on_time_by_the_day_they_were_done() {
         assert_eq!(row["value"], 50.0);
     }
 }
+
+/// A chart asked for with `Accept: image/svg+xml` in a language, parsed.
+async fn chart(app: &TestApp, token: &str, query: &str, language: &str) -> String {
+    let response = app
+        .send(
+            reqwest::Method::GET,
+            &format!("/api/v1/analytics?{query}"),
+            token,
+            None,
+            &[("accept", "image/svg+xml"), ("accept-language", language)],
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "image/svg+xml");
+    assert_eq!(response.headers()["content-language"], language);
+    assert!(response.headers().contains_key("x-redes-as-of"));
+    response.text().await.unwrap()
+}
+
+fn title(svg: &roxmltree::Document) -> String {
+    svg.root_element()
+        .children()
+        .find(|n| n.has_tag_name("title"))
+        .and_then(|n| n.text())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Every `<text>` of the document (plotters writes each on a line of its own).
+fn texts(svg: &roxmltree::Document) -> Vec<String> {
+    svg.descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .filter_map(|n| n.text())
+        .map(|t| t.trim().to_owned())
+        .collect()
+}
+
+/// The `<g class="series">` groups.
+fn series<'a>(svg: &'a roxmltree::Document<'a>) -> Vec<roxmltree::Node<'a, 'a>> {
+    svg.descendants()
+        .filter(|n| n.has_tag_name("g") && n.attribute("class") == Some("series"))
+        .collect()
+}
+
+fn count(node: roxmltree::Node, tag: &str) -> usize {
+    node.descendants().filter(|n| n.has_tag_name(tag)).count()
+}
+
+#[actix_web::test]
+async fn a_pull_is_drawn_as_lines_over_periods_and_as_bars_for_one_period() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let token = app.token(ALL_SCOPES, &["CO"]);
+        // Medellín every year; Bello with no figure for 2017; Bogotá from 2017 only.
+        for (unit, period, figure) in [
+            ("CO-05001", "2015", 70.0),
+            ("CO-05001", "2016", 74.0),
+            ("CO-05001", "2017", 80.0),
+            ("CO-05001", "2018", 85.0),
+            ("CO-05088", "2015", 50.0),
+            ("CO-05088", "2016", 55.0),
+            ("CO-05088", "2018", 60.0),
+            ("CO-11001", "2017", 90.0),
+            ("CO-11001", "2018", 92.5),
+        ] {
+            value(
+                &app,
+                &token,
+                json!({"indicator": "CO_COBERTURA_NETA", "org_unit": unit,
+                "period": period, "value": figure}),
+            )
+            .await;
+        }
+        let units = "org_unit=CO-05001&org_unit=CO-05088&org_unit=CO-11001";
+        // Periods out of order: the x axis puts them in order.
+        let query = format!(
+            "indicator=CO_COBERTURA_NETA&period=2018&period=2015&period=2016&period=2017&{units}"
+        );
+
+        let text = chart(&app, &token, &query, "es").await;
+        let svg = roxmltree::Document::parse(&text).unwrap();
+        assert_eq!(svg.root_element().tag_name().name(), "svg");
+        assert_eq!(title(&svg), "Cobertura neta — 2015–2018");
+        let words = texts(&svg);
+        for expected in [
+            "Cobertura neta — 2015–2018",
+            "Período",
+            "Porcentaje",
+            "Medellín",
+            "Bello",
+            "Bogotá, D.C.",
+        ] {
+            assert!(
+                words.iter().any(|w| w == expected),
+                "{expected} in {words:?}"
+            );
+        }
+        let periods: Vec<&String> = words.iter().filter(|w| w.starts_with("201")).collect();
+        assert_eq!(periods, ["2015", "2016", "2017", "2018"]);
+        // One line per org unit asked, in the order asked.
+        let lines = series(&svg);
+        let org_units: Vec<&str> = lines
+            .iter()
+            .filter_map(|g| g.attribute("data-org-unit"))
+            .collect();
+        assert_eq!(org_units, ["CO-05001", "CO-05088", "CO-11001"]);
+        assert!(
+            lines
+                .iter()
+                .all(|g| g.attribute("data-indicator") == Some("CO_COBERTURA_NETA"))
+        );
+        // A point per figure; no figure is a gap, not a zero: Bello's line breaks at 2017,
+        // leaving 2015-2016 joined and 2018 alone.
+        let shape = |g: &roxmltree::Node| (count(*g, "polyline"), count(*g, "circle"));
+        assert_eq!(shape(&lines[0]), (1, 4));
+        assert_eq!(shape(&lines[1]), (1, 3));
+        assert_eq!(shape(&lines[2]), (1, 2));
+
+        // In English.
+        let text = chart(&app, &token, &query, "en").await;
+        let svg = roxmltree::Document::parse(&text).unwrap();
+        assert_eq!(title(&svg), "Net enrolment rate — 2015–2018");
+        let words = texts(&svg);
+        assert!(words.iter().any(|w| w == "Period"), "{words:?}");
+        assert!(words.iter().any(|w| w == "Percent"), "{words:?}");
+        assert_eq!(series(&svg).len(), 3);
+
+        // One period: a bar per org unit, each labelled with its figure.
+        let text = chart(
+            &app,
+            &token,
+            &format!("indicator=CO_COBERTURA_NETA&period=2018&{units}"),
+            "es",
+        )
+        .await;
+        let svg = roxmltree::Document::parse(&text).unwrap();
+        assert_eq!(title(&svg), "Cobertura neta — 2018");
+        let bars = series(&svg);
+        assert_eq!(bars.len(), 1, "one indicator");
+        assert_eq!(count(bars[0], "rect"), 3);
+        let words = texts(&svg);
+        for expected in ["85", "60", "92,5", "Porcentaje", "Medellín", "Bogotá, D.C."] {
+            assert!(
+                words.iter().any(|w| w == expected),
+                "{expected} in {words:?}"
+            );
+        }
+        // An org unit without a figure has no bar, and says so.
+        let text = chart(
+            &app,
+            &token,
+            &format!("indicator=CO_COBERTURA_NETA&period=2017&{units}"),
+            "en",
+        )
+        .await;
+        let svg = roxmltree::Document::parse(&text).unwrap();
+        let bars = series(&svg);
+        assert_eq!(count(bars[0], "rect"), 2);
+        assert!(texts(&svg).iter().any(|w| w == "n/a"));
+
+        // Two indicators on one period: a bar per indicator and org unit, and a legend.
+        value(
+            &app,
+            &token,
+            json!({"indicator": "CO_POBLACION_5_16", "org_unit": "CO-05001",
+            "period": "2018", "value": 400000.0}),
+        )
+        .await;
+        let text = chart(
+            &app,
+            &token,
+            &format!("indicator=CO_COBERTURA_NETA&indicator=CO_POBLACION_5_16&period=2018&{units}"),
+            "es",
+        )
+        .await;
+        let svg = roxmltree::Document::parse(&text).unwrap();
+        let bars = series(&svg);
+        assert_eq!(bars.len(), 2);
+        let rects: usize = bars.iter().map(|g| count(*g, "rect")).sum();
+        assert_eq!(rects, 4, "three coverage bars and Medellín's population");
+        let legend = svg
+            .descendants()
+            .find(|n| n.attribute("class") == Some("legend"))
+            .unwrap();
+        let labels: Vec<&str> = legend
+            .descendants()
+            .filter(|n| n.has_tag_name("text"))
+            .filter_map(|n| n.text())
+            .map(str::trim)
+            .collect();
+        assert_eq!(labels.len(), 2);
+        assert!(labels.contains(&"Población de 5 a 16 años"), "{labels:?}");
+        assert!(title(&svg).starts_with("Cobertura neta; Población de 5 a 16 años"));
+    }
+}
+
+#[actix_web::test]
+async fn a_chart_without_figures_says_so_and_one_with_too_many_lines_is_refused() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let token = app.token(ALL_SCOPES, &["CO"]);
+        // No org unit at all (a municipio has no children), then org units without figures.
+        for (query, language, expected) in [
+            (
+                "indicator=CO_COBERTURA_NETA&period=2017&org_unit=CO-05001&org_unit=CHILDREN",
+                "es",
+                "Sin datos",
+            ),
+            (
+                "indicator=CO_COBERTURA_NETA&period=2016&period=2017&org_unit=CO-05",
+                "en",
+                "No data",
+            ),
+        ] {
+            let text = chart(&app, &token, query, language).await;
+            let svg = roxmltree::Document::parse(&text).unwrap();
+            assert!(texts(&svg).iter().any(|w| w == expected), "{text}");
+            assert!(title(&svg).starts_with(if language == "es" {
+                "Cobertura neta"
+            } else {
+                "Net enrolment rate"
+            }));
+            assert!(series(&svg).is_empty());
+        }
+        // JSON and CSV are untouched by the chart: JSON is still the default.
+        let response = app
+            .send(
+                reqwest::Method::GET,
+                "/api/v1/analytics?indicator=CO_COBERTURA_NETA&period=2017&org_unit=CO-05",
+                &token,
+                None,
+                &[("accept", "application/json, image/svg+xml;q=0.5")],
+            )
+            .await;
+        assert_eq!(response.headers()["content-type"], "application/json");
+        // Antioquia's 125 municipios over two years: a table, not a chart.
+        let response = app
+            .send(
+                reqwest::Method::GET,
+                "/api/v1/analytics?indicator=CO_COBERTURA_NETA&period=2016&period=2017&org_unit=CO-05&org_unit=LEVEL-3",
+                &token,
+                None,
+                &[("accept", "image/svg+xml"), ("accept-language", "en")],
+            )
+            .await;
+        let problem = assert_problem(response, 400).await;
+        assert_eq!(issues(&problem), ["org_unit too_many_series"]);
+        assert!(
+            problem.to_string().contains("at most 20 series"),
+            "{problem}"
+        );
+        // Bars allow more: the 33 departamentos, but not the 125 municipios.
+        let text = chart(
+            &app,
+            &token,
+            "indicator=CO_COBERTURA_NETA&period=2017&org_unit=CO&org_unit=LEVEL-2",
+            "es",
+        )
+        .await;
+        assert!(roxmltree::Document::parse(&text).is_ok());
+        let problem = assert_problem(
+            app.send(
+                reqwest::Method::GET,
+                "/api/v1/analytics?indicator=CO_COBERTURA_NETA&period=2017&org_unit=CO-05&org_unit=LEVEL-3",
+                &token,
+                None,
+                &[("accept", "image/svg+xml")],
+            )
+            .await,
+            400,
+        )
+        .await;
+        assert_eq!(issues(&problem), ["org_unit too_many_series"]);
+    }
+}
