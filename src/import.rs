@@ -73,7 +73,7 @@ impl Default for ImportOptions {
 }
 
 /// A row that could not be imported.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({"row": 3, "column": "org_unit",
     "reason": "The territory is outside your token's territories."}))]
 pub struct Conflict {
@@ -85,7 +85,7 @@ pub struct Conflict {
 }
 
 /// What an import did (or, on a dry run or an atomic import with conflicts, would have done).
-#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({"written": true, "imported": 42, "updated": 3, "ignored": 0,
     "deleted": 0, "conflicts": []}))]
 pub struct ImportSummary {
@@ -101,6 +101,13 @@ pub struct ImportSummary {
     /// Values deleted.
     pub deleted: u64,
     pub conflicts: Vec<Conflict>,
+}
+
+impl ImportSummary {
+    /// Values (and unreadable rows) accounted for.
+    pub fn counted(&self) -> u64 {
+        self.imported + self.updated + self.ignored + self.deleted + self.conflicts.len() as u64
+    }
 }
 
 /// The source columns a value came from, to name them in conflicts.
@@ -327,15 +334,39 @@ pub fn csv_items<R: Read>(
     mapping: Option<&str>,
     mut each: impl FnMut(Item) -> ApiResult<()>,
 ) -> ApiResult<()> {
-    let bad_file = |detail: String| ApiError::Validation(vec![file_issue(detail)]);
-    let mut csv = csv::ReaderBuilder::new()
+    let mut csv = csv_reader(reader);
+    let headers = csv_headers(&mut csv)?;
+    let layout = layout(&headers, mapping)?;
+    csv_rows(csv, &headers, &layout, &mut each)
+}
+
+/// Checks that a CSV file's header is usable (the generic columns, or a mapping's), as an
+/// import would before its first row: for answering 422 before a job is accepted.
+pub fn check_csv_header<R: Read>(reader: R, mapping: Option<&str>) -> ApiResult<()> {
+    let mut csv = csv_reader(reader);
+    let headers = csv_headers(&mut csv)?;
+    layout(&headers, mapping).map(drop)
+}
+
+fn bad_file(detail: String) -> ApiError {
+    ApiError::Validation(vec![file_issue(detail)])
+}
+
+fn csv_reader<R: Read>(reader: R) -> csv::Reader<R> {
+    csv::ReaderBuilder::new()
         .flexible(true)
         .trim(csv::Trim::All)
-        .from_reader(reader);
-    let headers = csv
+        .from_reader(reader)
+}
+
+fn csv_headers<R: Read>(csv: &mut csv::Reader<R>) -> ApiResult<csv::StringRecord> {
+    Ok(csv
         .headers()
         .map_err(|e| bad_file(format!("unreadable CSV header: {e}")))?
-        .clone();
+        .clone())
+}
+
+fn layout(headers: &csv::StringRecord, mapping: Option<&str>) -> ApiResult<Layout> {
     let names: Vec<String> = headers.iter().map(normalise_header).collect();
     let mappings = Mapping::builtin().map_err(ApiError::internal)?;
     let chosen = match mapping {
@@ -391,6 +422,15 @@ pub fn csv_items<R: Read>(
             Layout::Generic(found)
         }
     };
+    Ok(layout)
+}
+
+fn csv_rows<R: Read>(
+    mut csv: csv::Reader<R>,
+    headers: &csv::StringRecord,
+    layout: &Layout,
+    each: &mut impl FnMut(Item) -> ApiResult<()>,
+) -> ApiResult<()> {
     for (i, record) in csv.records().enumerate() {
         let row = i as u64 + 2;
         let record = match record {
@@ -401,7 +441,7 @@ pub fn csv_items<R: Read>(
             }
         };
         let cell = |i: usize| record.get(i).unwrap_or("");
-        match &layout {
+        match layout {
             Layout::Generic(at) => {
                 let get = |name: &str| at.get(name).map(|&i| cell(i)).unwrap_or("");
                 let optional = |name: &str| -> Result<Option<f64>, Conflict> {
@@ -512,6 +552,50 @@ fn file_issue(detail: String) -> crate::error::Issue {
     crate::error::Issue::body("", crate::error::IssueKind::InvalidBody { detail })
 }
 
+/// What an import reads: JSON value bodies, or a CSV file (with an optional mapping).
+pub enum Source {
+    Json(Vec<serde_json::Value>),
+    /// Read as a stream: memory stays flat as the file grows.
+    Csv(Box<dyn Read + Send>, Option<String>),
+}
+
+/// Runs an import of `source` in the transaction `tx`, telling `progress` how many values were
+/// processed from time to time; answers the summary and whether to commit.
+pub fn run(
+    tx: &mut Tx<'_>,
+    catalogue: &Catalogue,
+    scope: &TerritoryScope,
+    options: ImportOptions,
+    source: Source,
+    progress: &mut dyn FnMut(u64),
+) -> ApiResult<(ImportSummary, bool)> {
+    let mut importer = Importer::new(catalogue, scope, options);
+    let mut next_report = PROGRESS_EVERY;
+    let mut apply = |item: Item| {
+        importer.apply(tx, item)?;
+        let counted = importer.counted();
+        if counted >= next_report {
+            next_report = counted + PROGRESS_EVERY;
+            progress(counted);
+        }
+        Ok(())
+    };
+    match source {
+        Source::Json(values) => {
+            for item in json_items(values) {
+                apply(item)?;
+            }
+        }
+        Source::Csv(reader, mapping) => csv_items(reader, mapping.as_deref(), apply)?,
+    }
+    let outcome = importer.finish(tx)?;
+    progress(outcome.0.counted());
+    Ok(outcome)
+}
+
+/// Values between two calls of a progress callback.
+pub const PROGRESS_EVERY: u64 = 1_000;
+
 /// Applies rows in one transaction, caching what rows share (definitions, schools).
 pub struct Importer<'a> {
     catalogue: &'a Catalogue,
@@ -542,18 +626,17 @@ impl<'a> Importer<'a> {
         &self.summary
     }
 
-    /// Rows seen so far, for progress.
+    /// Values (and unreadable rows) seen so far, for progress.
     pub fn counted(&self) -> u64 {
-        let s = &self.summary;
-        s.imported + s.updated + s.ignored + s.deleted + s.conflicts.len() as u64
+        self.summary.counted()
     }
 
-    /// The summary, and whether to commit.
-    pub fn finish(mut self) -> (ImportSummary, bool) {
+    /// Writes what is pending; answers the summary, and whether to commit.
+    pub fn finish(mut self, _tx: &mut Tx<'_>) -> ApiResult<(ImportSummary, bool)> {
         let keep =
             !self.options.dry_run && (!self.options.atomic || self.summary.conflicts.is_empty());
         self.summary.written = keep;
-        (self.summary, keep)
+        Ok((self.summary, keep))
     }
 
     /// Applies one row; a row's problem is a conflict, a database failure an error.
