@@ -208,16 +208,14 @@ fn migrate(settings: &Settings) -> ExitCode {
     }
 }
 
-/// Rows between two progress lines.
-const PROGRESS_EVERY: u64 = 10_000;
-
 fn import_indicators(settings: &Settings, args: &ImportIndicatorsArgs) -> ExitCode {
-    use crate::import::{self, ImportOptions, Importer};
+    use crate::import::{self, ImportOptions, Source};
     let options = ImportOptions {
         strategy: args.strategy,
         dry_run: args.dry_run,
         atomic: !args.best_effort,
     };
+    let bar = std::cell::RefCell::new(None::<indicatif::ProgressBar>);
     let result = Catalogue::embedded()
         .map_err(anyhow::Error::from)
         .and_then(|catalogue| {
@@ -236,32 +234,26 @@ fn import_indicators(settings: &Settings, args: &ImportIndicatorsArgs) -> ExitCo
             let summary = std::cell::RefCell::new(None);
             db.prepare_now(&|conn: &mut crate::db::DbConnection| {
                 let file = std::fs::File::open(&args.file)?;
-                let reader = std::io::BufReader::new(file);
+                let progress = progress_bar(file.metadata()?.len());
+                bar.replace(Some(progress.clone()));
+                // The bar counts the bytes read, so it moves as the stream is consumed.
+                let reader = progress.wrap_read(file);
+                let is_json = args
+                    .file
+                    .extension()
+                    .is_some_and(|e| e.eq_ignore_ascii_case("json"));
                 let outcome = crate::db::in_write_transaction_keeping(conn, |tx| {
-                    let mut importer = Importer::new(&catalogue, &scope, options);
-                    let mut next_report = PROGRESS_EVERY;
-                    let mut apply = |item: import::Item| {
-                        importer.apply(tx, item)?;
-                        if importer.counted() >= next_report {
-                            next_report += PROGRESS_EVERY;
-                            eprintln!("redes: {} values read…", importer.counted());
-                        }
-                        Ok(())
-                    };
-                    let is_json = args
-                        .file
-                        .extension()
-                        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
-                    if is_json {
-                        let values: Vec<serde_json::Value> = serde_json::from_reader(reader)
-                            .map_err(|e| crate::error::ApiError::MalformedJson(e.to_string()))?;
-                        for item in import::json_items(values) {
-                            apply(item)?;
-                        }
+                    let source = if is_json {
+                        let values: Vec<serde_json::Value> = serde_json::from_reader(
+                            std::io::BufReader::new(reader),
+                        )
+                        .map_err(|e| crate::error::ApiError::MalformedJson(e.to_string()))?;
+                        Source::Json(values)
                     } else {
-                        import::csv_items(reader, args.mapping.as_deref(), apply)?;
-                    }
-                    Ok(importer.finish())
+                        Source::Csv(Box::new(reader), args.mapping.clone())
+                    };
+                    let mut report = |values: u64| progress.set_message(format!("{values} values"));
+                    import::run(tx, &catalogue, &scope, options, source, &mut report)
                 });
                 match outcome {
                     Ok(outcome) => {
@@ -275,6 +267,9 @@ fn import_indicators(settings: &Settings, args: &ImportIndicatorsArgs) -> ExitCo
                 .into_inner()
                 .ok_or_else(|| anyhow::anyhow!("the import did not run"))
         });
+    if let Some(bar) = bar.into_inner() {
+        bar.finish_and_clear();
+    }
     match result {
         Ok(summary) => {
             for conflict in &summary.conflicts {
@@ -326,6 +321,26 @@ fn describe(error: &crate::error::ApiError) -> String {
             .join("; "),
         other => format!("{other}"),
     }
+}
+
+/// A bar over the file's bytes, drawn on stderr only when stderr is a terminal, so that logs and
+/// pipes stay clean.
+fn progress_bar(bytes: u64) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(bytes),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    let style = indicatif::ProgressStyle::with_template(
+        "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} ({bytes_per_sec}, {eta} left) {msg}",
+    )
+    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
 }
 
 fn seed_demo(settings: &Settings) -> ExitCode {

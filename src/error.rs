@@ -358,6 +358,7 @@ pub enum Resource {
     MentoringVisit,
     Indicator,
     IndicatorValue,
+    ImportJob,
 }
 
 impl Resource {
@@ -381,6 +382,7 @@ impl Resource {
             Resource::MentoringVisit => lang.pick("la visita de mentoría", "mentoring visit"),
             Resource::Indicator => lang.pick("el indicador", "indicator"),
             Resource::IndicatorValue => lang.pick("el valor del indicador", "indicator value"),
+            Resource::ImportJob => lang.pick("la importación", "import job"),
         }
     }
 }

@@ -4,7 +4,7 @@
 //! (`catalog/indicators/men-municipal.json`), each checked like a single write and applied with
 //! a strategy, in one transaction.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Read;
 
 use serde::{Deserialize, Serialize};
@@ -12,13 +12,13 @@ use utoipa::ToSchema;
 
 use crate::auth::TerritoryScope;
 use crate::catalog::Catalogue;
-use crate::db::{DbConnection, Tx};
+use crate::db::{DbConnection, DbUuid, Tx};
 use crate::error::{ApiError, ApiResult, Location};
 use crate::i18n::Lang;
 use crate::repository::indicators::{self as repo, IndicatorRow};
 use crate::repository::schools::{self, OfficialCode};
 use crate::repository::{UpdateOutcome, indicators::ValueRow};
-use crate::routes::indicators::{ValueInput, validate};
+use crate::routes::indicators::{OrgUnit, ValueInput, resolve_org_unit, validate_resolved};
 
 pub const MEN_MUNICIPAL_JSON: &str = include_str!("../catalog/indicators/men-municipal.json");
 
@@ -73,7 +73,7 @@ impl Default for ImportOptions {
 }
 
 /// A row that could not be imported.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({"row": 3, "column": "org_unit",
     "reason": "The territory is outside your token's territories."}))]
 pub struct Conflict {
@@ -85,7 +85,7 @@ pub struct Conflict {
 }
 
 /// What an import did (or, on a dry run or an atomic import with conflicts, would have done).
-#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({"written": true, "imported": 42, "updated": 3, "ignored": 0,
     "deleted": 0, "conflicts": []}))]
 pub struct ImportSummary {
@@ -101,6 +101,13 @@ pub struct ImportSummary {
     /// Values deleted.
     pub deleted: u64,
     pub conflicts: Vec<Conflict>,
+}
+
+impl ImportSummary {
+    /// Values (and unreadable rows) accounted for.
+    pub fn counted(&self) -> u64 {
+        self.imported + self.updated + self.ignored + self.deleted + self.conflicts.len() as u64
+    }
 }
 
 /// The source columns a value came from, to name them in conflicts.
@@ -327,18 +334,43 @@ pub fn csv_items<R: Read>(
     mapping: Option<&str>,
     mut each: impl FnMut(Item) -> ApiResult<()>,
 ) -> ApiResult<()> {
-    let bad_file = |detail: String| ApiError::Validation(vec![file_issue(detail)]);
-    // UTF-8 (a byte-order mark dropped) or, failing that, Windows-1252 / Latin-1.
+    let mut csv = csv_reader(reader)?;
+    let headers = csv_headers(&mut csv)?;
+    let layout = layout(&headers, mapping)?;
+    csv_rows(csv, &headers, &layout, &mut each)
+}
+
+/// Checks that a CSV file's header is usable (the generic columns, or a mapping's), as an
+/// import would before its first row: for answering 422 before a job is accepted.
+pub fn check_csv_header<R: Read>(reader: R, mapping: Option<&str>) -> ApiResult<()> {
+    let mut csv = csv_reader(reader)?;
+    let headers = csv_headers(&mut csv)?;
+    layout(&headers, mapping).map(drop)
+}
+
+fn bad_file(detail: String) -> ApiError {
+    ApiError::Validation(vec![file_issue(detail)])
+}
+
+/// A CSV reader over the file as UTF-8: UTF-8 (a byte-order mark dropped) or, failing that,
+/// Windows-1252 / Latin-1.
+fn csv_reader<R: Read>(reader: R) -> ApiResult<csv::Reader<crate::text_encoding::Utf8Reader<R>>> {
     let reader = crate::text_encoding::Utf8Reader::new(reader)
         .map_err(|e| bad_file(format!("unreadable file: {e}")))?;
-    let mut csv = csv::ReaderBuilder::new()
+    Ok(csv::ReaderBuilder::new()
         .flexible(true)
         .trim(csv::Trim::All)
-        .from_reader(reader);
-    let headers = csv
+        .from_reader(reader))
+}
+
+fn csv_headers<R: Read>(csv: &mut csv::Reader<R>) -> ApiResult<csv::StringRecord> {
+    Ok(csv
         .headers()
         .map_err(|e| bad_file(format!("unreadable CSV header: {e}")))?
-        .clone();
+        .clone())
+}
+
+fn layout(headers: &csv::StringRecord, mapping: Option<&str>) -> ApiResult<Layout> {
     let names: Vec<String> = headers.iter().map(normalise_header).collect();
     let mappings = Mapping::builtin().map_err(ApiError::internal)?;
     let chosen = match mapping {
@@ -394,6 +426,15 @@ pub fn csv_items<R: Read>(
             Layout::Generic(found)
         }
     };
+    Ok(layout)
+}
+
+fn csv_rows<R: Read>(
+    mut csv: csv::Reader<R>,
+    headers: &csv::StringRecord,
+    layout: &Layout,
+    each: &mut impl FnMut(Item) -> ApiResult<()>,
+) -> ApiResult<()> {
     for (i, record) in csv.records().enumerate() {
         let row = i as u64 + 2;
         let record = match record {
@@ -404,7 +445,7 @@ pub fn csv_items<R: Read>(
             }
         };
         let cell = |i: usize| record.get(i).unwrap_or("");
-        match &layout {
+        match layout {
             Layout::Generic(at) => {
                 let get = |name: &str| at.get(name).map(|&i| cell(i)).unwrap_or("");
                 let optional = |name: &str| -> Result<Option<f64>, Conflict> {
@@ -515,13 +556,89 @@ fn file_issue(detail: String) -> crate::error::Issue {
     crate::error::Issue::body("", crate::error::IssueKind::InvalidBody { detail })
 }
 
-/// Applies rows in one transaction, caching what rows share (definitions, schools).
+/// What an import reads: JSON value bodies, or a CSV file (with an optional mapping).
+pub enum Source {
+    Json(Vec<serde_json::Value>),
+    /// Read as a stream: memory stays flat as the file grows.
+    Csv(Box<dyn Read + Send>, Option<String>),
+}
+
+/// Runs an import of `source` in the transaction `tx`, telling `progress` how many values were
+/// processed from time to time; answers the summary and whether to commit.
+pub fn run(
+    tx: &mut Tx<'_>,
+    catalogue: &Catalogue,
+    scope: &TerritoryScope,
+    options: ImportOptions,
+    source: Source,
+    progress: &mut dyn FnMut(u64),
+) -> ApiResult<(ImportSummary, bool)> {
+    let mut importer = Importer::new(catalogue, scope, options);
+    let mut next_report = PROGRESS_EVERY;
+    let mut apply = |item: Item| {
+        importer.apply(tx, item)?;
+        let counted = importer.counted();
+        if counted >= next_report {
+            next_report = counted + PROGRESS_EVERY;
+            progress(counted);
+        }
+        Ok(())
+    };
+    match source {
+        Source::Json(values) => {
+            for item in json_items(values) {
+                apply(item)?;
+            }
+        }
+        Source::Csv(reader, mapping) => csv_items(reader, mapping.as_deref(), apply)?,
+    }
+    let outcome = importer.finish(tx)?;
+    progress(outcome.0.counted());
+    Ok(outcome)
+}
+
+/// Values between two calls of a progress callback.
+pub const PROGRESS_EVERY: u64 = 1_000;
+
+/// Rows checked before their natural keys are looked up in one statement and their new values
+/// inserted in multi-row statements.
+const BATCH: usize = 1000;
+
+/// A value's natural key: indicator, org unit, period, disaggregation.
+type Key = (DbUuid, DbUuid, String, String);
+
+fn key_of(row: &ValueRow) -> Key {
+    (
+        row.indicator_id,
+        row.org_unit_id,
+        row.period.clone(),
+        row.disaggregation.clone(),
+    )
+}
+
+/// A row checked, waiting for its batch.
+struct Pending {
+    row: u64,
+    value_column: String,
+    next: ValueRow,
+}
+
+/// Applies rows in one transaction, in batches: rows are checked one by one against
+/// definitions and org units looked up once per import (cached), then each batch looks up the
+/// existing values of its keys in one statement, inserts its new values in multi-row
+/// statements and journals each write like a single one. A row whose key an earlier row of the
+/// batch has sends the batch first, so a file sees its own writes.
 pub struct Importer<'a> {
     catalogue: &'a Catalogue,
     scope: &'a TerritoryScope,
     options: ImportOptions,
     definitions: HashMap<String, Option<IndicatorRow>>,
     schools: HashMap<String, Option<String>>,
+    units: HashMap<String, Option<OrgUnit>>,
+    pending: Vec<Pending>,
+    pending_keys: HashSet<Key>,
+    /// Values imported at which to refresh the planner's statistics next.
+    next_analyze: u64,
     summary: ImportSummary,
 }
 
@@ -537,29 +654,32 @@ impl<'a> Importer<'a> {
             options,
             definitions: HashMap::new(),
             schools: HashMap::new(),
+            units: HashMap::new(),
+            pending: Vec::with_capacity(BATCH),
+            pending_keys: HashSet::with_capacity(BATCH),
+            next_analyze: 10_000,
             summary: ImportSummary::default(),
         }
     }
 
-    pub fn summary(&self) -> &ImportSummary {
-        &self.summary
-    }
-
-    /// Rows seen so far, for progress.
+    /// Values (and unreadable rows) seen so far, for progress.
     pub fn counted(&self) -> u64 {
-        let s = &self.summary;
-        s.imported + s.updated + s.ignored + s.deleted + s.conflicts.len() as u64
+        self.summary.counted() + self.pending.len() as u64
     }
 
-    /// The summary, and whether to commit.
-    pub fn finish(mut self) -> (ImportSummary, bool) {
+    /// Writes what is pending; answers the summary (conflicts in row order), and whether to
+    /// commit.
+    pub fn finish(mut self, tx: &mut Tx<'_>) -> ApiResult<(ImportSummary, bool)> {
+        self.flush(tx)?;
+        self.summary.conflicts.sort_by_key(|c| c.row);
         let keep =
             !self.options.dry_run && (!self.options.atomic || self.summary.conflicts.is_empty());
         self.summary.written = keep;
-        (self.summary, keep)
+        Ok((self.summary, keep))
     }
 
-    /// Applies one row; a row's problem is a conflict, a database failure an error.
+    /// Checks one row and queues it; a row's problem is a conflict, a database failure an
+    /// error.
     pub fn apply(&mut self, tx: &mut Tx<'_>, item: Item) -> ApiResult<()> {
         let record = match item {
             Ok(record) => record,
@@ -575,8 +695,13 @@ impl<'a> Importer<'a> {
         } = record;
         let country = self.country_of(tx.conn(), &input.indicator)?;
         input.org_unit = self.org_unit(tx.conn(), &input.org_unit, country.as_deref())?;
-        let next = match validate(input, None, self.catalogue, self.scope, tx.conn()) {
-            Ok((row, _, _)) => row,
+        let unit = self.resolved(tx.conn(), &input.org_unit)?;
+        let definition = self
+            .definitions
+            .get(&input.indicator)
+            .and_then(Option::as_ref);
+        let next = match validate_resolved(input, None, definition, unit.as_ref(), self.scope) {
+            Ok(next) => next,
             // However the checks classify a problem, in an import it is the row's conflict.
             Err(
                 ApiError::Validation(issues)
@@ -601,40 +726,96 @@ impl<'a> Importer<'a> {
             }
             Err(error) => return Err(error),
         };
-        let current = repo::find_by_key(tx.conn(), &next)?;
-        let strategy = self.options.strategy;
-        match (strategy, current) {
-            (ImportStrategy::Delete, None) => self.summary.ignored += 1,
-            (ImportStrategy::Delete, Some(current)) => match repo::delete_value(tx, &current)? {
-                UpdateOutcome::Done(()) => self.summary.deleted += 1,
-                UpdateOutcome::Concurrent => return Err(ApiError::ConcurrentChange),
-            },
-            (ImportStrategy::Create, Some(_)) => self.summary.conflicts.push(conflict(
-                row,
-                Some(&columns.value),
-                "a value of this indicator, org unit, period and disaggregation exists",
-            )),
-            (ImportStrategy::Update, None) => self.summary.conflicts.push(conflict(
-                row,
-                Some(&columns.value),
-                "no value of this indicator, org unit, period and disaggregation exists",
-            )),
-            (ImportStrategy::Create | ImportStrategy::CreateAndUpdate, None) => {
-                repo::insert_value(tx, &next)?;
-                self.summary.imported += 1;
-            }
-            (ImportStrategy::Update | ImportStrategy::CreateAndUpdate, Some(current)) => {
-                if same_figures(&current, &next) {
-                    self.summary.ignored += 1;
-                } else {
-                    match repo::update_value(tx, &current, &next)? {
-                        UpdateOutcome::Done(_) => self.summary.updated += 1,
+        let key = key_of(&next);
+        if self.pending_keys.contains(&key) {
+            self.flush(tx)?;
+        }
+        self.pending_keys.insert(key);
+        self.pending.push(Pending {
+            row,
+            value_column: columns.value,
+            next,
+        });
+        if self.pending.len() >= BATCH {
+            self.flush(tx)?;
+        }
+        Ok(())
+    }
+
+    /// Applies the batch: one lookup of its keys, then each row by the strategy.
+    fn flush(&mut self, tx: &mut Tx<'_>) -> ApiResult<()> {
+        let pending = std::mem::take(&mut self.pending);
+        self.pending_keys.clear();
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let rows: Vec<&ValueRow> = pending.iter().map(|p| &p.next).collect();
+        let mut existing: HashMap<Key, ValueRow> = repo::find_by_keys(tx.conn(), &rows)?
+            .into_iter()
+            .map(|row| (key_of(&row), row))
+            .collect();
+        let mut inserts = Vec::new();
+        for Pending {
+            row,
+            value_column,
+            next,
+        } in pending
+        {
+            let current = existing.remove(&key_of(&next));
+            match (self.options.strategy, current) {
+                (ImportStrategy::Delete, None) => self.summary.ignored += 1,
+                (ImportStrategy::Delete, Some(current)) => {
+                    match repo::delete_value(tx, &current)? {
+                        UpdateOutcome::Done(()) => self.summary.deleted += 1,
                         UpdateOutcome::Concurrent => return Err(ApiError::ConcurrentChange),
+                    }
+                }
+                (ImportStrategy::Create, Some(_)) => self.summary.conflicts.push(conflict(
+                    row,
+                    Some(&value_column),
+                    "a value of this indicator, org unit, period and disaggregation exists",
+                )),
+                (ImportStrategy::Update, None) => self.summary.conflicts.push(conflict(
+                    row,
+                    Some(&value_column),
+                    "no value of this indicator, org unit, period and disaggregation exists",
+                )),
+                (ImportStrategy::Create | ImportStrategy::CreateAndUpdate, None) => {
+                    inserts.push(next);
+                    self.summary.imported += 1;
+                }
+                (ImportStrategy::Update | ImportStrategy::CreateAndUpdate, Some(current)) => {
+                    if same_figures(&current, &next) {
+                        self.summary.ignored += 1;
+                    } else {
+                        match repo::update_value(tx, &current, &next)? {
+                            UpdateOutcome::Done(_) => self.summary.updated += 1,
+                            UpdateOutcome::Concurrent => return Err(ApiError::ConcurrentChange),
+                        }
                     }
                 }
             }
         }
+        repo::insert_values(tx, &inserts)?;
+        if self.summary.imported >= self.next_analyze {
+            // PostgreSQL plans the batch lookups from statistics that never saw the rows this
+            // transaction added (autovacuum cannot): a table that grew from nothing is taken
+            // for tiny and scanned whole at every batch. ANALYZE counts our own uncommitted
+            // rows; done as the table quadruples, it costs a few sampled reads in all.
+            repo::analyze_values(tx.conn())?;
+            self.next_analyze = self.summary.imported.saturating_mul(4);
+        }
         Ok(())
+    }
+
+    /// The org unit a (normalised) reference names, looked up once per import.
+    fn resolved(&mut self, conn: &mut DbConnection, reference: &str) -> ApiResult<Option<OrgUnit>> {
+        if let Some(found) = self.units.get(reference) {
+            return Ok(found.clone());
+        }
+        let found = resolve_org_unit(conn, self.catalogue, reference, self.scope)?;
+        self.units.insert(reference.to_owned(), found.clone());
+        Ok(found)
     }
 
     fn country_of(

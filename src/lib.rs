@@ -17,6 +17,7 @@ pub mod error;
 pub mod etag;
 pub mod i18n;
 pub mod import;
+pub mod import_jobs;
 pub mod metrics;
 pub mod openapi;
 pub mod pagination;

@@ -506,6 +506,29 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::{Uuid, UtcTimestamp};
+
+    /// Imports of indicator values run in the background, and their outcome.
+    import_jobs (id) {
+        id -> Uuid,
+        subject -> Text,
+        territories -> Text,
+        status -> Text,
+        strategy -> Text,
+        dry_run -> Bool,
+        atomic -> Bool,
+        values_read -> BigInt,
+        summary -> Nullable<Text>,
+        error -> Nullable<Text>,
+        created_at -> UtcTimestamp,
+        started_at -> Nullable<UtcTimestamp>,
+        finished_at -> Nullable<UtcTimestamp>,
+        updated_at -> UtcTimestamp,
+    }
+}
+
 diesel::joinable!(network_members -> networks (network_id));
 diesel::joinable!(plan_items -> plans (plan_id));
 diesel::joinable!(indicator_values -> indicators (indicator_id));
@@ -543,5 +566,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     improvement_cycles,
     mentoring_visits,
     indicators,
-    indicator_values
+    indicator_values,
+    import_jobs
 );

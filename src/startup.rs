@@ -57,6 +57,7 @@ struct AppState {
     metrics: web::Data<Metrics>,
     openapi: serde_json::Value,
     routes: web::Data<routes::RouteTable>,
+    import_jobs: web::Data<crate::import_jobs::ImportJobs>,
     draining: Draining,
     settings: Arc<Settings>,
 }
@@ -79,8 +80,21 @@ impl Application {
         let db = Db::new(&settings.database);
         let prepare_catalogue = Arc::clone(&catalogue);
         let demo = settings.demo_data;
-        db.prepare_in_background(move |conn| prepare_database(conn, &prepare_catalogue, demo))
-            .context("cannot start the database preparation thread")?;
+        db.prepare_in_background(move |conn| {
+            prepare_database(conn, &prepare_catalogue, demo)?;
+            // Only a serving process does this: `redes migrate` or `redes import` next to a
+            // running service must not fail its jobs.
+            let abandoned = crate::import_jobs::fail_abandoned_at_start(conn)
+                .context("cannot mark abandoned import jobs")?;
+            if abandoned > 0 {
+                tracing::warn!(
+                    abandoned,
+                    "import jobs left unfinished by a stopped process marked failed"
+                );
+            }
+            Ok(())
+        })
+        .context("cannot start the database preparation thread")?;
 
         let listener = TcpListener::bind(&settings.http.bind)
             .with_context(|| format!("cannot listen on {}", settings.http.bind))?;
@@ -102,6 +116,7 @@ impl Application {
             metrics: web::Data::new(Metrics::new()?),
             routes: web::Data::new(routes::RouteTable::from_openapi(&document)),
             openapi: document,
+            import_jobs: web::Data::new(crate::import_jobs::ImportJobs::default()),
             settings: Arc::new(settings.clone()),
             draining: draining.clone(),
         };
@@ -246,6 +261,7 @@ fn app(
         .app_data(state.keys.clone())
         .app_data(state.catalogue.clone())
         .app_data(state.metrics.clone())
+        .app_data(state.import_jobs.clone())
         .app_data(web::PayloadConfig::new(http.max_body_bytes))
         .app_data(
             web::JsonConfig::default()

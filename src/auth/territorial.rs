@@ -31,6 +31,11 @@ impl TerritoryScope {
         TerritoryScope { roots }
     }
 
+    /// The paths of the subtree roots.
+    pub fn roots(&self) -> &[String] {
+        &self.roots
+    }
+
     /// A principal without territories sees and changes nothing.
     pub fn is_empty(&self) -> bool {
         self.roots.is_empty()

@@ -137,6 +137,38 @@ impl Db {
         .await
     }
 
+    /// Runs `work` detached on the blocking pool, for a background job: it goes on after the
+    /// request that started it has been answered, and keeps the request's tracing span.
+    pub fn spawn_detached<F>(&self, work: F)
+    where
+        F: FnOnce(&Db) + Send + 'static,
+    {
+        let db = self.clone();
+        let span = tracing::Span::current();
+        // Detached on purpose: the job reports through the database, not through the handle.
+        drop(actix_web::rt::task::spawn_blocking(move || {
+            span.in_scope(|| work(&db));
+        }));
+    }
+
+    /// [`Db::write_keeping`] for work already on a blocking thread (a background job).
+    pub fn write_keeping_blocking<T, F>(&self, work: F) -> ApiResult<T>
+    where
+        F: FnOnce(&mut Tx<'_>) -> Result<(T, bool), ApiError>,
+    {
+        self.with_connection(|conn| in_write_transaction_keeping(conn, work))
+            .map_err(Attempt::into_api_error)
+    }
+
+    /// One statement (or a few, in autocommit) on a pooled connection, for work already on a
+    /// blocking thread: a job's status and progress, which are not journalled.
+    pub fn execute_blocking<T, F>(&self, work: F) -> ApiResult<T>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, ApiError>,
+    {
+        self.with_connection(work).map_err(Attempt::into_api_error)
+    }
+
     /// Whether the database answers now (for `/health/ready`). It waits for a connection at
     /// most [`READINESS_TIMEOUT`], less than requests do, so that an outage shows at once.
     pub async fn ping(&self) -> ApiResult<()> {

@@ -49,25 +49,26 @@ pub fn append(conn: &mut DbConnection, changes: &[Change]) -> QueryResult<()> {
             .execute(pg)?;
     }
     let at = DbTime::now();
-    let rows: Vec<NewEntry<'_>> = changes
-        .iter()
-        .map(|change| NewEntry {
+    fn entry(change: &Change, at: DbTime) -> NewEntry<'_> {
+        NewEntry {
             resource: change.resource,
             resource_id: DbUuid(change.id),
             operation: change.operation.as_str(),
             at,
             territory_path: &change.territory_path,
             previous_territory_path: change.previous_territory_path.as_deref().unwrap_or(""),
-        })
-        .collect();
-    // Multi-row inserts do not compile through the multi-backend connection.
-    for chunk in rows.chunks(1000) {
+        }
+    }
+    // Built chunk by chunk, so that a bulk import's journal is not copied whole; multi-row
+    // inserts do not compile through the multi-backend connection.
+    for chunk in changes.chunks(1000) {
+        let rows: Vec<NewEntry<'_>> = chunk.iter().map(|c| entry(c, at)).collect();
         match conn {
             DbConnection::Pg(c) => diesel::insert_into(change_journal::table)
-                .values(chunk)
+                .values(&rows)
                 .execute(c)?,
             DbConnection::Sqlite(c) => diesel::insert_into(change_journal::table)
-                .values(chunk)
+                .values(&rows)
                 .execute(c)?,
         };
     }

@@ -301,6 +301,80 @@ pub fn insert_value(tx: &mut Tx<'_>, row: &ValueRow) -> QueryResult<()> {
     Ok(())
 }
 
+/// Rows per multi-row statement: 17 columns × 500 rows stays well inside SQLite's 32,766 bound
+/// parameters (and PostgreSQL's 65,535).
+const INSERT_CHUNK: usize = 500;
+/// (indicator, org unit) pairs per lookup statement: SQLite refuses expressions deeper than
+/// 1,000, and each pair adds a level of `OR`.
+const LOOKUP_PAIRS: usize = 200;
+
+/// Records values whose natural keys are free, in multi-row statements, journalling each.
+pub fn insert_values(tx: &mut Tx<'_>, rows: &[ValueRow]) -> QueryResult<()> {
+    // Multi-row inserts do not compile through the multi-backend connection.
+    for chunk in rows.chunks(INSERT_CHUNK) {
+        match tx.conn() {
+            DbConnection::Pg(c) => diesel::insert_into(indicator_values::table)
+                .values(chunk)
+                .execute(c)?,
+            DbConnection::Sqlite(c) => diesel::insert_into(indicator_values::table)
+                .values(chunk)
+                .execute(c)?,
+        };
+    }
+    for row in rows {
+        tx.record(change(row, Operation::Created));
+    }
+    Ok(())
+}
+
+/// The values that may share a natural key with one of `rows`: those of each row's indicator
+/// and org unit in the rows' periods, in a few statements (the caller matches keys exactly).
+pub fn find_by_keys(conn: &mut DbConnection, rows: &[&ValueRow]) -> QueryResult<Vec<ValueRow>> {
+    use indicator_values::dsl as v;
+    let mut pairs: Vec<(DbUuid, DbUuid)> = rows
+        .iter()
+        .map(|r| (r.indicator_id, r.org_unit_id))
+        .collect();
+    pairs.sort();
+    pairs.dedup();
+    let mut found = Vec::new();
+    for chunk in pairs.chunks(LOOKUP_PAIRS) {
+        let mut periods: Vec<String> = rows
+            .iter()
+            .filter(|r| {
+                chunk
+                    .binary_search(&(r.indicator_id, r.org_unit_id))
+                    .is_ok()
+            })
+            .map(|r| r.period.clone())
+            .collect();
+        periods.sort();
+        periods.dedup();
+        let mut any: scoped::Condition<'_, indicator_values::table> =
+            Box::new(false.into_sql::<diesel::sql_types::Bool>());
+        for (indicator, unit) in chunk {
+            any = Box::new(any.or(v::indicator_id.eq(*indicator).and(v::org_unit_id.eq(*unit))));
+        }
+        found.extend(
+            v::indicator_values
+                .select(ValueRow::as_select())
+                .filter(v::period.eq_any(periods))
+                .filter(any)
+                .load(conn)?,
+        );
+    }
+    Ok(found)
+}
+
+/// Refreshes PostgreSQL's statistics of the values table (nothing to do on SQLite, whose
+/// planner goes by the indexes).
+pub fn analyze_values(conn: &mut DbConnection) -> QueryResult<()> {
+    if let DbConnection::Pg(pg) = conn {
+        diesel::sql_query("ANALYZE indicator_values").execute(pg)?;
+    }
+    Ok(())
+}
+
 /// The value, if the scope sees its org unit.
 pub fn find_value(
     conn: &mut DbConnection,

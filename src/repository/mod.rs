@@ -3,6 +3,7 @@
 
 pub mod catalogues;
 pub mod changes;
+pub mod import_jobs;
 pub mod improvement_cycles;
 pub mod indicators;
 pub mod mentoring_visits;

@@ -1,18 +1,22 @@
 //! `POST /api/v1/indicator-values:import`: indicator values in bulk, from JSON or CSV (see
 //! [`crate::import`]).
 
-use actix_web::{HttpRequest, post, web};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, post, web};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::scopes::IndicatorsImport;
 use crate::auth::{Authorized, TerritoryScope};
 use crate::catalog::Catalogue;
-use crate::db::Db;
+use crate::db::{Db, DbTime, DbUuid};
 use crate::error::{ApiError, ApiResult, Issue, IssueKind};
-use crate::import::{self, ImportOptions, ImportStrategy, ImportSummary, Importer, STRATEGIES};
+use crate::import::{self, ImportOptions, ImportStrategy, ImportSummary, STRATEGIES, Source};
+use crate::import_jobs::ImportJobs;
 use crate::openapi::responses;
 use crate::query::QueryParams;
+use crate::repository::import_jobs::{self as jobs_repo, JobRow};
+use crate::routes::import_jobs::{ImportJob, territories_text};
 use crate::routes::indicators::ValueInput;
 
 /// The JSON body of `POST /api/v1/indicator-values:import`.
@@ -72,9 +76,22 @@ pub struct ImportParams {
     pub mapping: Option<String>,
 }
 
-enum Body {
-    Json(Vec<serde_json::Value>),
-    Csv(web::Bytes, Option<String>),
+/// Whether the request asks to be answered before the work is done (RFC 7240
+/// `Prefer: respond-async`, among other preferences); other preferences are ignored.
+fn prefers_async(request: &HttpRequest) -> bool {
+    request
+        .headers()
+        .get_all(header::HeaderName::from_static("prefer"))
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(|preference| {
+            preference
+                .split([';', '='])
+                .next()
+                .unwrap_or_default()
+                .trim()
+        })
+        .any(|name| name.eq_ignore_ascii_case("respond-async"))
 }
 
 /// Import indicator values.
@@ -92,10 +109,18 @@ enum Body {
 /// import met a conflict). Rows are numbered as in the file (the CSV header is row 1). A CSV
 /// may be UTF-8 (with or without a byte-order mark) or Windows-1252 / Latin-1. The body
 /// is bounded by `REDES_MAX_BODY_BYTES`; import larger files with `redes import indicators`.
+///
+/// With `Prefer: respond-async` (RFC 7240) the request is checked as above (400, 413, 415, 422
+/// come first), then answered 202 with `Location: /api/v1/import-jobs/{id}` and the job, which
+/// runs in the background with the caller's territories: poll `GET /api/v1/import-jobs/{id}`
+/// until it `succeeded` (with this same summary) or `failed`.
 #[utoipa::path(
     tag = "indicators",
     operation_id = "import_indicator_values",
-    params(ImportParams),
+    params(ImportParams,
+        ("Prefer" = Option<String>, Header, description = "`respond-async` to run the import as a \
+job: 202 with the job's URL in `Location` (RFC 7240); other preferences are ignored.",
+            example = "respond-async")),
     request_body(content(
         (ImportBody = "application/json"),
         (String = "text/csv", example = "indicator,org_unit,period,value,disaggregation\nCO_COBERTURA_NETA,05001,2017,87.5,level=primaria\n")
@@ -103,6 +128,10 @@ enum Body {
     responses(
         (status = 200, description = "The summary (conflicts included; see `written`).",
             body = ImportSummary),
+        (status = 202, description = "Accepted as a job (`Prefer: respond-async`): poll its URL.",
+            body = ImportJob,
+            headers(("Location" = String, description = "The job's URL: `/api/v1/import-jobs/{id}`."),
+                    ("Preference-Applied" = String, description = "`respond-async`."))),
         (status = 400, response = responses::MalformedBody),
         (status = 401, response = responses::Unauthorized),
         (status = 403, response = responses::Forbidden),
@@ -121,7 +150,8 @@ pub async fn import_indicator_values(
     body: web::Bytes,
     db: web::Data<Db>,
     catalogue: web::Data<Catalogue>,
-) -> ApiResult<web::Json<ImportSummary>> {
+    jobs: web::Data<ImportJobs>,
+) -> ApiResult<HttpResponse> {
     let mut reader = query.reader(&["strategy", "dry_run", "atomic", "mapping"]);
     let mut options = ImportOptions::default();
     if let Some(strategy) = reader.choice::<ImportStrategy>("strategy", STRATEGIES) {
@@ -135,6 +165,7 @@ pub async fn import_indicator_values(
     }
     let mapping = reader.text("mapping", 64);
     reader.finish()?;
+    let asynchronous = prefers_async(&request);
     let media = request
         .headers()
         .get(actix_web::http::header::CONTENT_TYPE)
@@ -142,7 +173,7 @@ pub async fn import_indicator_values(
         .and_then(|v| v.split(';').next())
         .map(|v| v.trim().to_ascii_lowercase())
         .unwrap_or_default();
-    let body = match media.as_str() {
+    let source = match media.as_str() {
         "application/json" => {
             let raw: serde_json::Value = serde_json::from_slice(&body)
                 .map_err(|e| ApiError::MalformedJson(e.to_string()))?;
@@ -160,30 +191,59 @@ pub async fn import_indicator_values(
             options.strategy = raw.strategy.unwrap_or(options.strategy);
             options.dry_run = raw.dry_run.unwrap_or(options.dry_run);
             options.atomic = raw.atomic.unwrap_or(options.atomic);
-            Body::Json(raw.values)
+            Source::Json(raw.values)
         }
-        "text/csv" => Body::Csv(body, mapping),
+        "text/csv" => {
+            if asynchronous {
+                // A file whose header cannot be read is the request's 422, not a failed job.
+                import::check_csv_header(&body[..], mapping.as_deref())?;
+            }
+            Source::Csv(Box::new(std::io::Cursor::new(body)), mapping)
+        }
         _ => return Err(ApiError::UnsupportedMediaType),
     };
     let scope = TerritoryScope::of(&auth.principal);
     let catalogue = catalogue.into_inner();
+    if asynchronous {
+        let now = DbTime::now();
+        let row = JobRow {
+            id: DbUuid(uuid::Uuid::now_v7()),
+            subject: auth.principal.subject.clone(),
+            territories: territories_text(&scope),
+            status: jobs_repo::QUEUED.to_owned(),
+            strategy: strategy_code(options.strategy).to_owned(),
+            dry_run: options.dry_run,
+            atomic: options.atomic,
+            values_read: 0,
+            summary: None,
+            error: None,
+            created_at: now,
+            started_at: None,
+            finished_at: None,
+            updated_at: now,
+        };
+        let id = row.id.0;
+        let job = ImportJob::from_row(row.clone(), None)?;
+        db.write(move |tx| Ok(jobs_repo::insert(tx.conn(), &row)?))
+            .await?;
+        jobs.into_inner()
+            .start(&db, catalogue, scope, options, source, id);
+        return Ok(HttpResponse::Accepted()
+            .insert_header((header::LOCATION, format!("/api/v1/import-jobs/{id}")))
+            .insert_header(("Preference-Applied", "respond-async"))
+            .json(job));
+    }
     let summary = db
-        .write_keeping(move |tx| {
-            let mut importer = Importer::new(&catalogue, &scope, options);
-            match body {
-                Body::Json(values) => {
-                    for item in import::json_items(values) {
-                        importer.apply(tx, item)?;
-                    }
-                }
-                Body::Csv(bytes, mapping) => {
-                    import::csv_items(&bytes[..], mapping.as_deref(), |item| {
-                        importer.apply(tx, item)
-                    })?;
-                }
-            }
-            Ok(importer.finish())
-        })
+        .write_keeping(move |tx| import::run(tx, &catalogue, &scope, options, source, &mut |_| {}))
         .await?;
-    Ok(web::Json(summary))
+    Ok(HttpResponse::Ok().json(summary))
+}
+
+fn strategy_code(strategy: ImportStrategy) -> &'static str {
+    match strategy {
+        ImportStrategy::Create => "create",
+        ImportStrategy::Update => "update",
+        ImportStrategy::CreateAndUpdate => "create_and_update",
+        ImportStrategy::Delete => "delete",
+    }
 }

@@ -738,13 +738,37 @@ pub fn validate(
     scope: &TerritoryScope,
     conn: &mut DbConnection,
 ) -> ApiResult<(ValueRow, OrgUnit, IndicatorRow)> {
-    let mut v = Validator::new();
     let definition = repo::find(conn, &input.indicator)?;
+    let org_unit = resolve_org_unit(conn, catalogue, &input.org_unit, scope)?;
+    let row = validate_resolved(
+        input,
+        current,
+        definition.as_ref(),
+        org_unit.as_ref(),
+        scope,
+    )?;
+    let (Some(definition), Some(unit)) = (definition, org_unit) else {
+        return Err(ApiError::internal(anyhow::anyhow!(
+            "a value passed validation without its parts"
+        )));
+    };
+    Ok((row, unit, definition))
+}
+
+/// [`validate`] once the indicator and the org unit the body names are looked up (`None`:
+/// there is none), so that an import can look each up once for all its rows.
+pub fn validate_resolved(
+    input: ValueInput,
+    current: Option<&ValueRow>,
+    definition: Option<&IndicatorRow>,
+    org_unit: Option<&OrgUnit>,
+    scope: &TerritoryScope,
+) -> ApiResult<ValueRow> {
+    let mut v = Validator::new();
     if definition.is_none() {
         v.issue("/indicator", IssueKind::UnknownReference);
     }
-    let org_unit = resolve_org_unit(conn, catalogue, &input.org_unit, scope)?;
-    match &org_unit {
+    match org_unit {
         None => v.issue("/org_unit", IssueKind::UnknownReference),
         Some(unit) if !scope.contains_path(&unit.territory_path) => {
             v.issue("/org_unit", IssueKind::ForeignTerritory);
@@ -762,7 +786,7 @@ pub fn validate(
         );
     }
     let categories = input.disaggregation.clone().unwrap_or_default();
-    if let Some(definition) = &definition
+    if let Some(definition) = definition
         && crate::routes::live_indicators::is_live(&definition.code)
     {
         // Computed from Redes' own data at every pull: a recorded value would count twice.
@@ -778,7 +802,7 @@ pub fn validate(
             },
         );
     }
-    if let Some(definition) = &definition {
+    if let Some(definition) = definition {
         let declared: Vec<Disaggregation> =
             serde_json::from_str(&definition.disaggregations).unwrap_or_default();
         for (code, value) in &categories {
@@ -877,7 +901,7 @@ pub fn validate(
         created_at: current.map_or(now, |c| c.created_at),
         updated_at: now,
     };
-    Ok((row, unit, definition))
+    Ok(row)
 }
 
 /// What the values on a page need besides their rows: indicator codes and org unit names and

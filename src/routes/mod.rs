@@ -6,6 +6,7 @@ pub mod catalogues;
 pub mod changes;
 pub mod common;
 pub mod health;
+pub mod import_jobs;
 pub mod improvement_cycles;
 pub mod indicator_import;
 pub mod indicators;
@@ -122,6 +123,7 @@ fn api_v1(cfg: &mut ServiceConfig) {
         .service(indicators::delete_indicator)
         .service(indicators::list_indicator_values)
         .service(indicator_import::import_indicator_values)
+        .service(import_jobs::get_import_job)
         .service(indicators::create_indicator_value)
         .service(indicators::get_indicator_value)
         .service(indicators::replace_indicator_value)

@@ -8,8 +8,8 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    ALL_SCOPES, TestApp, assert_problem, backends, concrete_body, create_companions,
-    dependency_rank, fill_path, record_created,
+    ALL_SCOPES, IMPORT_JOBS, TestApp, assert_problem, backends, concrete_body, create_companions,
+    dependency_rank, fill_path, record_created, start_import_job,
 };
 
 /// The first documented example of an operation's JSON body.
@@ -87,6 +87,11 @@ async fn no_operation_lets_one_region_touch_anothers_objects() {
             create_companions(&app, &owner, path, &concrete, &mut ids).await;
         }
         assert!(created.len() >= 4, "{created:?}");
+        // An import job the owner started: its status URL is the owner's alone.
+        let import = doc["paths"]["/api/v1/indicator-values:import"]["post"].clone();
+        let example = body_example(&doc, &import).expect("the import has an example");
+        let job = start_import_job(&app, &owner, &example).await;
+        ids.insert(IMPORT_JOBS.to_owned(), job);
 
         for (method, path, operation) in &operations {
             let name = format!("{method} {path}");

@@ -189,6 +189,11 @@ impl TestApp {
 
     /// An HS256 token from the installation's secret.
     pub fn token(&self, scopes: &[&str], territories: &[&str]) -> String {
+        self.token_for("tester", scopes, territories)
+    }
+
+    /// An HS256 token for another subject (`sub`).
+    pub fn token_for(&self, subject: &str, scopes: &[&str], territories: &[&str]) -> String {
         let secret = signing_secret(&self.settings)
             .expect("secret")
             .expect("an HS256 secret is configured");
@@ -196,7 +201,7 @@ impl TestApp {
             &self.settings,
             &secret,
             &TokenRequest {
-                subject: "tester".into(),
+                subject: subject.into(),
                 scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
                 territories: territories.iter().map(|s| (*s).to_owned()).collect(),
                 ttl: Duration::from_secs(600),
@@ -624,4 +629,32 @@ pub fn fill_path(template: &str, ids: &HashMap<String, String>) -> Option<String
         }
     }
     Some(path)
+}
+
+/// Where the walks over every operation record the import job they start.
+pub const IMPORT_JOBS: &str = "/api/v1/import-jobs";
+
+/// Starts an import job (`Prefer: respond-async`) with `body`, expecting 202; returns its id.
+pub async fn start_import_job(app: &TestApp, token: &str, body: &Value) -> String {
+    let response = app
+        .send(
+            reqwest::Method::POST,
+            "/api/v1/indicator-values:import",
+            token,
+            Some(body),
+            &[("prefer", "respond-async")],
+        )
+        .await;
+    let status = response.status();
+    let location = response
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let job: Value = response.json().await.expect("job JSON");
+    assert_eq!(status, 202, "{job}");
+    let id = job["id"].as_str().expect("job id").to_owned();
+    assert_eq!(location, format!("{IMPORT_JOBS}/{id}"));
+    id
 }

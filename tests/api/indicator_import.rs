@@ -425,3 +425,76 @@ async fn schools_are_named_by_rbd_or_dane_code() {
         assert_eq!(coverage[0].0, institucion["id"].as_str().unwrap());
     }
 }
+
+#[actix_web::test]
+async fn a_large_file_imports_in_batches_and_sees_its_own_rows() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let token = importer(&app, &["CO"]);
+        // 2,400 values over several batches, in the order a file sorted by municipio has them.
+        let mut csv = String::from("indicator,org_unit,period,value,disaggregation\n");
+        let municipios = ["05001", "05002", "05004", "05021", "05030", "05031"];
+        let mut rows = 0;
+        for code in municipios {
+            for year in 2000..2020 {
+                for level in ["transicion", "primaria", "secundaria", "media"] {
+                    for indicator in [
+                        "CO_COBERTURA_NETA",
+                        "CO_DESERCION",
+                        "CO_APROBACION",
+                        "CO_REPITENCIA",
+                        "CO_REPROBACION",
+                    ] {
+                        csv.push_str(&format!(
+                            "{indicator},{code},{year},{rows}.5,level={level}\n"
+                        ));
+                        rows += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(rows, 2400);
+        // A repeated key inside a batch: the second row sees the first.
+        let repeated = "CO_COBERTURA_NETA,05001,2000,1,level=transicion\n";
+        let mut with_repeat = csv.clone();
+        with_repeat.push_str(repeated);
+        let (status, summary) = post_csv(&app, &token, "?strategy=create", &with_repeat).await;
+        assert_eq!(status, 200, "{summary}");
+        assert_eq!(summary["imported"], 2400, "{summary}");
+        assert_eq!(
+            summary["conflicts"].as_array().unwrap().len(),
+            1,
+            "{summary}"
+        );
+        assert_eq!(summary["conflicts"][0]["row"], 2402, "{summary}");
+        assert_eq!(count(&app, &token).await, 0, "atomic: nothing written");
+
+        let (_, summary) = post_csv(&app, &token, "", &with_repeat).await;
+        assert_eq!(summary["imported"], 2400, "{summary}");
+        assert_eq!(summary["updated"], 1, "{summary}");
+        assert_eq!(summary["written"], true, "{summary}");
+        assert_eq!(count(&app, &token).await, 2400);
+        // Every write is journalled: the created values and the update.
+        let reader = app.token(&["changes:read"], &["CO"]);
+        let (mut after, mut entries) = (0, 0);
+        loop {
+            let page = app
+                .read(
+                    &format!("/api/v1/changes?resource=indicator_value&limit=1000&after={after}"),
+                    &reader,
+                )
+                .await;
+            let items = page["items"].as_array().unwrap().len();
+            if items == 0 {
+                break;
+            }
+            entries += items;
+            after = page["next_after"].as_i64().unwrap();
+        }
+        assert_eq!(entries, 2401);
+        // Importing it again changes nothing.
+        let (_, summary) = post_csv(&app, &token, "", &csv).await;
+        assert_eq!(summary["ignored"], 2399, "{summary}");
+        assert_eq!(summary["updated"], 1, "{summary}");
+    }
+}

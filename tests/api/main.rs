@@ -14,6 +14,7 @@ mod cli;
 mod errors;
 mod health;
 mod helpers;
+mod import_jobs;
 mod improvement_cycles;
 mod indicator_import;
 mod indicators;

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use crate::helpers::{
-    TestApp, assert_problem, backends, concrete_body, create_companions, dependency_rank,
-    record_created,
+    IMPORT_JOBS, TestApp, assert_problem, backends, concrete_body, create_companions,
+    dependency_rank, record_created, start_import_job,
 };
 
 #[test]
@@ -196,6 +196,14 @@ async fn every_operation_enforces_its_documented_security_and_works_with_its_exa
                 status.is_success(),
                 "{name} with {query:?}: {status} {text}"
             );
+            // The import also runs as a job (`Prefer: respond-async`): its status URL is the
+            // object the job operation reads.
+            if operation.path.ends_with(":import")
+                && let Some(example) = &operation.body_example
+            {
+                let id = start_import_job(&app, &token, &concrete_body(example, &created)).await;
+                created.insert(IMPORT_JOBS.to_owned(), id);
+            }
             // A true action (`:import`) creates no object of its own.
             if operation.method == "POST" && !operation.path.contains(':') {
                 let body: Value = serde_json::from_str(&text).unwrap();
