@@ -33,6 +33,9 @@ struct NewEntry<'a> {
     previous_territory_path: &'a str,
 }
 
+/// Entries from one transaction past which PostgreSQL's statistics of the journal are refreshed.
+const BULK: usize = 10_000;
+
 /// An arbitrary constant naming the journal's advisory lock on PostgreSQL.
 const JOURNAL_LOCK: i64 = 0x5265_6465_734a_6e6c; // "RedesJnl"
 
@@ -71,6 +74,14 @@ pub fn append(conn: &mut DbConnection, changes: &[Change]) -> QueryResult<()> {
                 .values(&rows)
                 .execute(c)?,
         };
+    }
+    // A bulk import can multiply the journal at once: without fresh statistics the feed's next
+    // pages are planned for the small table it was (a scan and a sort of the whole journal per
+    // page) until autovacuum comes by.
+    if changes.len() >= BULK
+        && let DbConnection::Pg(pg) = conn
+    {
+        diesel::sql_query("ANALYZE change_journal").execute(pg)?;
     }
     Ok(())
 }

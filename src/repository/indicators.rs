@@ -350,11 +350,17 @@ pub fn find_by_keys(conn: &mut DbConnection, rows: &[&ValueRow]) -> QueryResult<
             .collect();
         periods.sort();
         periods.dedup();
-        let mut any: scoped::Condition<'_, indicator_values::table> =
-            Box::new(false.into_sql::<diesel::sql_types::Bool>());
-        for (indicator, unit) in chunk {
-            any = Box::new(any.or(v::indicator_id.eq(*indicator).and(v::org_unit_id.eq(*unit))));
-        }
+        // No `false OR` seed: SQLite answers an OR through the unique index only when every
+        // term of it can use the index, and scans the table otherwise.
+        let mut terms = chunk.iter().map(|(indicator, unit)| {
+            let term: scoped::Condition<'_, indicator_values::table> =
+                Box::new(v::indicator_id.eq(*indicator).and(v::org_unit_id.eq(*unit)));
+            term
+        });
+        let Some(first) = terms.next() else {
+            continue;
+        };
+        let any = terms.fold(first, |any, term| Box::new(any.or(term)));
         found.extend(
             v::indicator_values
                 .select(ValueRow::as_select())
