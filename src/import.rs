@@ -444,6 +444,12 @@ fn csv_rows<R: Read>(
                 continue;
             }
         };
+        // A NUL is no character of any figure, code or note (PostgreSQL's text cannot hold it).
+        if let Some(column) = record.iter().position(|c| c.contains('\0')) {
+            let name = headers.get(column).map(normalise_header);
+            each(Err(conflict(row, name.as_deref(), "a NUL character")))?;
+            continue;
+        }
         let cell = |i: usize| record.get(i).unwrap_or("");
         match layout {
             Layout::Generic(at) => {

@@ -459,6 +459,8 @@ fn refine(doc: &mut Value) {
     let value = &mut schemas["ValueInput"];
     value["additionalProperties"] = json!(false);
     value["properties"]["period"]["pattern"] = json!(PERIOD_PATTERN);
+    value["properties"]["indicator"]["pattern"] = plain_text.clone();
+    value["properties"]["org_unit"]["pattern"] = plain_text.clone();
     value["properties"]["source"]["pattern"] = plain_text.clone();
     value["properties"]["comment"]["pattern"] = plain_text.clone();
     value["properties"]["disaggregation"]["maxProperties"] = json!(10);
@@ -466,6 +468,14 @@ fn refine(doc: &mut Value) {
         json!({"pattern": "^[a-z][a-z0-9_]{0,49}$"});
     value["properties"]["disaggregation"]["additionalProperties"] =
         json!({"type": "string", "pattern": "^[a-z0-9_]{1,50}$"});
+
+    // Indicator definitions of one's own: a closed body, names and text without NUL.
+    let definition = &mut schemas["IndicatorInput"];
+    definition["additionalProperties"] = json!(false);
+    definition["properties"]["name_es"]["pattern"] = json!(NAME_PATTERN);
+    definition["properties"]["name_en"]["pattern"] = json!(NAME_PATTERN);
+    definition["properties"]["description"]["pattern"] = plain_text.clone();
+    definition["properties"]["source"]["pattern"] = plain_text.clone();
 
     // A field that must be absent (or null) in this case.
     let absent = json!({"type": "null"});

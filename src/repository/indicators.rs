@@ -206,6 +206,10 @@ pub fn list(
 
 /// The definition with this id or code.
 pub fn find(conn: &mut DbConnection, id_or_code: &str) -> QueryResult<Option<IndicatorRow>> {
+    if id_or_code.contains('\0') {
+        // No code holds a NUL (and PostgreSQL's text cannot carry one).
+        return Ok(None);
+    }
     let mut query = indicators::table
         .select(IndicatorRow::as_select())
         .into_boxed();

@@ -498,3 +498,19 @@ async fn a_large_file_imports_in_batches_and_sees_its_own_rows() {
         assert_eq!(summary["updated"], 1, "{summary}");
     }
 }
+
+#[actix_web::test]
+async fn a_nul_in_a_csv_cell_is_that_rows_conflict_not_a_server_error() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let token = importer(&app, &["CO"]);
+        let csv = "indicator,org_unit,period,value,comment\n\
+                   CO_COBERTURA_NETA,CO-05001,2017,80,ok\n\
+                   CO_COBERTURA_NETA,CO-05088,2017,70,bad\u{0}note\n";
+        let (status, summary) = post_csv(&app, &token, "?atomic=false", csv).await;
+        assert_eq!(status, 200, "{summary}");
+        assert_eq!(summary["imported"], 1, "{summary}");
+        assert_eq!(summary["conflicts"][0]["row"], 3);
+        assert_eq!(summary["conflicts"][0]["column"], "comment");
+    }
+}
