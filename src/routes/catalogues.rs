@@ -23,7 +23,7 @@ use crate::query::{NoParams, QueryParams};
 use crate::repository::UpdateOutcome;
 use crate::repository::catalogues::{self as repo, CatalogueRow, ItemData, ItemRow};
 use crate::routes::common::{
-    checked, created, not_modified, optional_text, path_id, taken, with_etag,
+    checked, created, not_modified, optional_text, path_id, taken, whole_country, with_etag,
 };
 
 /// One item of a catalogue: a dimension, a subdimension, a plan normativo, an área, a process.
@@ -269,15 +269,7 @@ fn writable(
     catalogue: &Catalogue,
 ) -> ApiResult<(CatalogueRow, String)> {
     let row = repo::find(conn, id)?.ok_or_else(|| ApiError::not_found(Resource::Catalogue, id))?;
-    let country = catalogue
-        .resolve_str(&row.country)
-        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("catalogue {id} has a bad country")))?;
-    if !scope.contains(country) {
-        return Err(ApiError::ForeignTerritory(vec![Issue::body(
-            "",
-            IssueKind::ForeignTerritory,
-        )]));
-    }
+    let country = whole_country(catalogue, &row.country, scope, "")?;
     Ok((row, country.path.clone()))
 }
 

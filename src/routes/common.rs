@@ -256,6 +256,27 @@ pub struct Warning {
     pub message: String,
 }
 
+/// The root territory of `country` (`CL`, `CO`) when the caller's territories include all of
+/// it; otherwise 403 `foreign_territory` at `pointer`. For what only a principal of a whole
+/// country may change (catalogue items, indicator definitions).
+pub fn whole_country<'c>(
+    catalogue: &'c Catalogue,
+    country: &str,
+    scope: &TerritoryScope,
+    pointer: &str,
+) -> ApiResult<&'c CatalogueEntry> {
+    let root = catalogue
+        .resolve_str(country)
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("no country territory {country}")))?;
+    if !scope.contains(root) {
+        return Err(ApiError::ForeignTerritory(vec![Issue::body(
+            pointer,
+            IssueKind::ForeignTerritory,
+        )]));
+    }
+    Ok(root)
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;

@@ -26,7 +26,9 @@ use crate::pagination::into_page;
 use crate::query::{NoParams, QueryParams};
 use crate::repository::indicators::{self as repo, IndicatorRow, ValueFilter, ValueRow};
 use crate::repository::{NameCursor, UpdateOutcome, networks, organizations, schools};
-use crate::routes::common::{checked, created, not_modified, optional_text, path_id, with_etag};
+use crate::routes::common::{
+    checked, created, not_modified, optional_text, path_id, whole_country, with_etag,
+};
 
 /// A category of a disaggregation and its values (`level`: `primaria`, `secundaria`…).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -128,11 +130,7 @@ impl Indicator {
             country: row
                 .country
                 .as_deref()
-                .map(|c| match c {
-                    "CL" => Ok(Country::Cl),
-                    "CO" => Ok(Country::Co),
-                    _ => Err(corrupt("country", id)),
-                })
+                .map(|c| parsed("country", id, c))
                 .transpose()?,
             builtin: row.builtin,
             version: row.version,
@@ -314,24 +312,6 @@ pub struct IndicatorInput {
     pub country: Country,
 }
 
-/// The country's root territory, when the caller's territories include all of it: 403 if not.
-fn whole_country(
-    country: Country,
-    scope: &TerritoryScope,
-    catalogue: &Catalogue,
-) -> ApiResult<String> {
-    let root = catalogue
-        .resolve_str(country.as_str())
-        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("no territory {}", country.as_str())))?;
-    if !scope.contains(root) {
-        return Err(ApiError::ForeignTerritory(vec![Issue::body(
-            "/country",
-            IssueKind::ForeignTerritory,
-        )]));
-    }
-    Ok(root.path.clone())
-}
-
 /// A lower-case code of a category or value: `primaria`, `sector_oficial`.
 fn is_category_code(text: &str) -> bool {
     (1..=40).contains(&text.len())
@@ -447,7 +427,7 @@ pub async fn create_indicator(
 ) -> ApiResult<HttpResponse> {
     let input = checked::<IndicatorInput>("create_indicator", &body)?;
     let scope = TerritoryScope::of(&auth.principal);
-    whole_country(input.country, &scope, &catalogue)?;
+    whole_country(&catalogue, input.country.as_str(), &scope, "/country")?;
     let row = db
         .write(move |tx| {
             validate_definition(tx.conn(), &input)?;
@@ -538,12 +518,11 @@ pub async fn delete_indicator(
                 IssueKind::Immutable,
             )]));
         }
-        let country = match current.country.as_deref() {
-            Some("CL") => Country::Cl,
-            Some("CO") => Country::Co,
-            _ => return Err(corrupt("country", current.id.0)),
-        };
-        whole_country(country, &scope, &catalogue)?;
+        let country = current
+            .country
+            .as_deref()
+            .ok_or_else(|| corrupt("country", current.id.0))?;
+        whole_country(&catalogue, country, &scope, "/country")?;
         preconditions.check_write(current.version)?;
         if repo::definition_has_values(tx.conn(), current.id)? {
             return Err(ApiError::InUse);
