@@ -75,6 +75,62 @@ enum Command {
     /// Import data files into the database (as a national principal).
     #[command(subcommand, after_long_help = SETTINGS_HELP)]
     Import(ImportCommand),
+    /// Manage API clients (credentials for `/oauth/token`) directly in the database: how the
+    /// first administrator of a new installation gets in.
+    #[command(subcommand, after_long_help = SETTINGS_HELP)]
+    Client(ClientCommand),
+    /// Retire the token signing key (it keeps verifying) and generate a new one; restart the
+    /// instances to sign with it.
+    #[command(name = "rotate-signing-key", after_long_help = SETTINGS_HELP)]
+    RotateSigningKey,
+}
+
+#[derive(Debug, Subcommand)]
+enum ClientCommand {
+    /// Create a client and print it as JSON, with its `client_secret` (shown this once).
+    Create(ClientCreateArgs),
+    /// List the clients as JSON lines (never their secrets).
+    List,
+    /// Issue a new secret and print it as JSON (shown this once).
+    Rotate {
+        /// The client's id.
+        client_id: String,
+        /// Keep the current secret valid this long beside the new one (e.g. 1h, 1d; at most 7d).
+        #[arg(long, value_parser = parse_overlap)]
+        overlap: Option<Duration>,
+    },
+    /// Revoke (delete) a client: its secrets and tokens stop working, for good.
+    Revoke {
+        /// The client's id.
+        client_id: String,
+    },
+}
+
+#[derive(Debug, Args)]
+struct ClientCreateArgs {
+    /// What the client is (a system, an integration).
+    #[arg(long)]
+    name: String,
+    /// Who to call about it.
+    #[arg(long)]
+    contact: Option<String>,
+    /// Scopes, space-separated and/or repeated; `all` for every scope (a first administrator).
+    #[arg(long = "scope", value_name = "SCOPES", required = true)]
+    scopes: Vec<String>,
+    /// A territory its tokens act in, by key (CL, CL-13, CO-11001) or id; repeatable.
+    #[arg(long = "territory", value_name = "KEY", required = true)]
+    territories: Vec<String>,
+    /// Sustained requests per second for its tokens (default: the service's).
+    #[arg(long)]
+    rate_limit: Option<i32>,
+}
+
+fn parse_overlap(value: &str) -> Result<Duration, String> {
+    match parse_duration(value) {
+        Some(d) if d <= Duration::from_secs(7 * 24 * 3600) => Ok(d),
+        Some(_) => Err("at most 7 days".into()),
+        None => Err(format!("`{value}` is not a duration such as 1h or 1d")),
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -161,11 +217,33 @@ pub fn main() -> ExitCode {
             migrate(&settings)
         }
         Command::SeedDemo => {
+            crate::audit::set_process_principal("cli");
             telemetry::init(&settings.log_filter, settings.log_format);
             seed_demo(&settings)
         }
         Command::Token(args) => token(&settings, args),
-        Command::Import(ImportCommand::Indicators(args)) => import_indicators(&settings, &args),
+        Command::Import(ImportCommand::Indicators(args)) => {
+            crate::audit::set_process_principal("cli");
+            import_indicators(&settings, &args)
+        }
+        Command::Client(command) => {
+            crate::audit::set_process_principal("cli");
+            client(&settings, command)
+        }
+        Command::RotateSigningKey => {
+            match crate::auth::signing::SigningKeys::rotate(&settings.oauth.signing_key_dir) {
+                Ok(keys) => {
+                    eprintln!(
+                        "redes: new signing key `{}` in {}; restart the instances to sign with it \
+                         (the retired keys keep verifying until you delete their files)",
+                        keys.current_kid(),
+                        settings.oauth.signing_key_dir.display()
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(error) => fail(&error),
+            }
+        }
         Command::Openapi => ExitCode::SUCCESS,
     }
 }
@@ -428,5 +506,143 @@ fn token(settings: &Settings, args: TokenArgs) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(error) => fail(&error),
+    }
+}
+
+/// Runs `work` on a connection to the migrated database.
+fn with_database<T>(
+    settings: &Settings,
+    work: impl Fn(&mut crate::db::DbConnection, &Catalogue) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    let catalogue = std::sync::Arc::new(Catalogue::embedded()?);
+    let db = Db::new(&settings.database);
+    db.prepare_now(&|conn: &mut crate::db::DbConnection| {
+        prepare_database(conn, &catalogue, false)
+    })?;
+    let outcome = std::cell::RefCell::new(None);
+    db.prepare_now(&|conn: &mut crate::db::DbConnection| {
+        *outcome.borrow_mut() = Some(work(conn, &catalogue)?);
+        Ok(())
+    })?;
+    outcome
+        .into_inner()
+        .ok_or_else(|| anyhow::anyhow!("the database work did not run"))
+}
+
+fn client(settings: &Settings, command: ClientCommand) -> ExitCode {
+    use crate::db::in_write_transaction;
+    use crate::repository::changes::Operation;
+    use crate::repository::clients as repo;
+    use crate::routes::clients::{
+        ApiClient, ClientInput, ScopeName, audit_entry, new_client, rotated,
+    };
+    let parse_id = |raw: &str| {
+        uuid::Uuid::try_parse(raw.trim())
+            .map_err(|_| anyhow::anyhow!("`{raw}` is not a client id (a UUID)"))
+    };
+    let result = match command {
+        ClientCommand::Create(args) => {
+            let mut scopes: Vec<String> = args
+                .scopes
+                .iter()
+                .flat_map(|s| s.split_whitespace())
+                .map(str::to_owned)
+                .collect();
+            if scopes.iter().any(|s| s == "all") {
+                scopes = scopes::ALL.iter().map(|s| (*s).to_owned()).collect();
+            }
+            let input = ClientInput {
+                name: args.name,
+                contact: args.contact,
+                scopes: scopes.into_iter().map(ScopeName).collect(),
+                territories: args.territories,
+                rate_limit: args.rate_limit,
+                active: true,
+            };
+            let input = std::cell::RefCell::new(Some(input));
+            with_database(settings, |conn, catalogue| {
+                let input = input
+                    .borrow_mut()
+                    .take()
+                    .ok_or_else(|| anyhow::anyhow!("the client was already created"))?;
+                let (row, secret) = new_client(input, catalogue, None, "cli")
+                    .map_err(|e| anyhow::anyhow!("{}", e.describe_plainly()))?;
+                let entry = audit_entry(Operation::Created, None, Some(&row), catalogue);
+                in_write_transaction(conn, |tx| {
+                    repo::insert(tx.conn(), &row)?;
+                    tx.audit_all(entry);
+                    Ok(())
+                })
+                .map_err(|e| anyhow::anyhow!("{}", e.describe_plainly()))?;
+                let mut json = serde_json::to_value(ApiClient::from_row(&row, catalogue))?;
+                json["client_secret"] = serde_json::Value::String(secret);
+                Ok(vec![json])
+            })
+        }
+        ClientCommand::List => with_database(settings, |conn, catalogue| {
+            let mut all = Vec::new();
+            let mut after = None;
+            loop {
+                let rows = repo::list(conn, after, 500)?;
+                after = rows.last().map(|r| (r.name.clone(), r.id.0));
+                let done = rows.len() < 500;
+                for row in &rows {
+                    all.push(serde_json::to_value(ApiClient::from_row(row, catalogue))?);
+                }
+                if done {
+                    return Ok(all);
+                }
+            }
+        }),
+        ClientCommand::Rotate { client_id, overlap } => parse_id(&client_id).and_then(|id| {
+            with_database(settings, |conn, catalogue| {
+                let row = repo::find(conn, id)?
+                    .ok_or_else(|| anyhow::anyhow!("there is no client `{id}`"))?;
+                let overlap = overlap.map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
+                let before = row.clone();
+                let (mut row, secret) =
+                    rotated(row, overlap).map_err(|e| anyhow::anyhow!("{e}"))?;
+                in_write_transaction(conn, |tx| {
+                    repo::save(tx.conn(), &mut row)?;
+                    tx.audit_all(audit_entry(
+                        Operation::Updated,
+                        Some(&before),
+                        Some(&row),
+                        catalogue,
+                    ));
+                    Ok(())
+                })
+                .map_err(|e| anyhow::anyhow!("{}", e.describe_plainly()))?;
+                Ok(vec![serde_json::json!({
+                    "client_id": id,
+                    "client_secret": secret,
+                    "previous_secret_expires_at":
+                        row.previous_secret_expires_at.map(crate::db::DbTime::get),
+                })])
+            })
+        }),
+        ClientCommand::Revoke { client_id } => parse_id(&client_id).and_then(|id| {
+            with_database(settings, |conn, catalogue| {
+                let row = repo::find(conn, id)?
+                    .ok_or_else(|| anyhow::anyhow!("there is no client `{id}`"))?;
+                let entry = audit_entry(Operation::Deleted, Some(&row), None, catalogue);
+                in_write_transaction(conn, |tx| {
+                    repo::delete(tx.conn(), id)?;
+                    tx.audit_all(entry);
+                    Ok(())
+                })
+                .map_err(|e| anyhow::anyhow!("{}", e.describe_plainly()))?;
+                Ok(vec![serde_json::json!({"client_id": id, "revoked": true})])
+            })
+        }),
+    };
+    match result {
+        Ok(lines) => {
+            for line in lines {
+                println!("{line}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(error) => fail(&format!("{error:#}")),
     }
 }

@@ -137,6 +137,31 @@ pub struct JwtSettings {
     pub leeway: Duration,
 }
 
+/// API clients and the token endpoint (`/oauth/token`).
+#[derive(Debug, Clone)]
+pub struct OAuthSettings {
+    /// Where the service's token signing keys (ES256, PKCS#8 PEM) are kept: the newest signs,
+    /// all verify and are published at `/.well-known/jwks.json`. Generated on first start.
+    pub signing_key_dir: PathBuf,
+    /// Lifetime of the tokens `/oauth/token` issues.
+    pub token_ttl: Duration,
+    /// How long a client's state (active, revoked, rate limit) is cached when validating its
+    /// tokens: a revocation reaches every instance within this time.
+    pub client_cache: Duration,
+}
+
+/// Requests per client (or, for tokens issued elsewhere, per subject).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimitSettings {
+    /// Sustained requests per second; 0 turns rate limiting off.
+    pub per_second: u32,
+    /// Requests allowed at once above the sustained rate.
+    pub burst: u32,
+    /// Token requests per minute from one IP address (argon2 is slow on purpose: unbounded
+    /// guessing would also be a way to load the CPU).
+    pub token_requests_per_minute: u32,
+}
+
 /// Which browser origins may call the API.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CorsOrigins {
@@ -168,6 +193,8 @@ pub struct Settings {
     pub data_dir: PathBuf,
     pub database: DatabaseSettings,
     pub jwt: JwtSettings,
+    pub oauth: OAuthSettings,
+    pub rate_limit: RateLimitSettings,
     pub http: HttpSettings,
     pub log_filter: String,
     pub log_format: LogFormat,
@@ -232,6 +259,11 @@ impl Settings {
             1024,
         ) as usize;
         let max_body_bytes = number("REDES_MAX_BODY_BYTES", 1024 * 1024, 1024, 1 << 30) as usize;
+        let rate_limit = RateLimitSettings {
+            per_second: number("REDES_RATE_LIMIT", 100, 0, 1_000_000) as u32,
+            burst: number("REDES_RATE_LIMIT_BURST", 200, 1, 1_000_000) as u32,
+            token_requests_per_minute: number("REDES_TOKEN_RATE_LIMIT", 60, 1, 1_000_000) as u32,
+        };
 
         let mut duration = |name: &str, default: Duration| -> Duration {
             match var(name) {
@@ -250,6 +282,17 @@ impl Settings {
         let client_request_timeout = duration("REDES_CLIENT_TIMEOUT", Duration::from_secs(10));
         let shutdown_timeout = duration("REDES_SHUTDOWN_TIMEOUT", Duration::from_secs(30));
         let shutdown_drain = duration("REDES_SHUTDOWN_DRAIN", Duration::ZERO);
+        let signing_key_dir = var("REDES_OAUTH_KEY_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| data_dir.join("oauth-keys"));
+        let token_ttl = duration("REDES_OAUTH_TOKEN_TTL", Duration::from_secs(600));
+        let client_cache = duration("REDES_OAUTH_CLIENT_CACHE", Duration::from_secs(5));
+        if token_ttl < Duration::from_secs(60) || token_ttl > Duration::from_secs(86_400) {
+            problems.push("REDES_OAUTH_TOKEN_TTL: must be between 1m and 24h".to_owned());
+        }
+        if client_cache > Duration::from_secs(300) {
+            problems.push("REDES_OAUTH_CLIENT_CACHE: must be at most 5m".to_owned());
+        }
 
         let public_keys = match var("REDES_JWT_PUBLIC_KEYS") {
             None => Vec::new(),
@@ -319,6 +362,12 @@ impl Settings {
                 jwks_file: var("REDES_JWT_JWKS_FILE").map(PathBuf::from),
                 leeway,
             },
+            oauth: OAuthSettings {
+                signing_key_dir,
+                token_ttl,
+                client_cache,
+            },
+            rate_limit,
             http: HttpSettings {
                 bind: var("REDES_BIND").unwrap_or_else(|| DEFAULT_BIND.into()),
                 workers,
@@ -345,6 +394,7 @@ impl Settings {
     pub fn development(database: DatabaseUrl, data_dir: &Path) -> Result<Settings, ConfigError> {
         let mut settings = Settings::from_lookup(|_| None)?;
         settings.data_dir = data_dir.to_path_buf();
+        settings.oauth.signing_key_dir = data_dir.join("oauth-keys");
         settings.database.url = database;
         // Tests and tools start from an empty database; they load the demo data on purpose.
         settings.demo_data = false;

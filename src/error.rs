@@ -134,6 +134,8 @@ pub enum IssueKind {
     Taken,
     /// A territory outside the caller's territories.
     ForeignTerritory,
+    /// A scope the caller does not hold itself, so cannot grant.
+    ScopeNotHeld,
     /// A field that cannot change once the resource exists.
     Immutable,
     /// A date that must come after another field's (`left_on` after `joined_on`).
@@ -185,6 +187,7 @@ impl IssueKind {
             IssueKind::Duplicate => "duplicate",
             IssueKind::Taken => "taken",
             IssueKind::ForeignTerritory => "foreign_territory",
+            IssueKind::ScopeNotHeld => "scope_not_held",
             IssueKind::Immutable => "immutable",
             IssueKind::NotAfter { .. } => "not_after",
             IssueKind::Overlap => "overlap",
@@ -301,6 +304,10 @@ impl IssueKind {
                 "Otro recurso ya tiene este valor.".into(),
                 "Another resource already has this value.".into(),
             ),
+            IssueKind::ScopeNotHeld => lang.pick(
+                "Su token no tiene este permiso (scope): no puede otorgarlo.".into(),
+                "Your token does not hold this scope, so it cannot grant it.".into(),
+            ),
             IssueKind::ForeignTerritory => lang.pick(
                 "El territorio está fuera de los territorios de su token.".into(),
                 "The territory is outside your token's territories.".into(),
@@ -359,6 +366,7 @@ pub enum Resource {
     Indicator,
     IndicatorValue,
     ImportJob,
+    Client,
 }
 
 impl Resource {
@@ -383,6 +391,7 @@ impl Resource {
             Resource::Indicator => lang.pick("el indicador", "indicator"),
             Resource::IndicatorValue => lang.pick("el valor del indicador", "indicator value"),
             Resource::ImportJob => lang.pick("la importación", "import job"),
+            Resource::Client => lang.pick("el cliente de API", "API client"),
         }
     }
 }
@@ -408,6 +417,19 @@ pub enum ApiError {
     NotFound { resource: Resource, id: String },
     #[error("write into a territory outside the caller's: {0:?}")]
     ForeignTerritory(Vec<Issue>),
+    #[error("the body grants scopes the caller does not hold: {0:?}")]
+    Escalation(Vec<Issue>),
+    #[error("oauth error {error}")]
+    OAuth {
+        /// RFC 6749 §5.2 error code.
+        error: &'static str,
+        status: StatusCode,
+        detail: (String, String),
+        /// The client tried HTTP Basic: answer with a Basic challenge (RFC 6749 §5.2).
+        basic: bool,
+    },
+    #[error("too many requests; retry in {retry_after} s")]
+    TooManyRequests { retry_after: u64, limit: u32 },
     #[error("a unique value is taken: {0:?}")]
     Taken(Vec<Issue>),
     #[error("the query names resources that do not exist: {0:?}")]
@@ -422,6 +444,12 @@ pub enum ApiError {
     PreconditionFailed,
     #[error("the resource changed while this request was being served")]
     ConcurrentChange,
+    #[error("malformed Idempotency-Key header")]
+    InvalidIdempotencyKey,
+    #[error("the Idempotency-Key was used for another request")]
+    IdempotencyKeyReused,
+    #[error("the request with this Idempotency-Key is still being served")]
+    IdempotencyKeyInUse,
     #[error("no route for this path")]
     RouteNotFound,
     #[error("method not allowed; allowed: {allow}")]
@@ -444,6 +472,21 @@ impl ApiError {
 
     pub fn internal(error: impl Into<anyhow::Error>) -> Self {
         ApiError::Internal(error.into())
+    }
+
+    /// The problem in English on one line, with each issue: for the command line.
+    pub fn describe_plainly(&self) -> String {
+        let problem = self.describe().render(Lang::En, "", "");
+        let mut text = problem.detail;
+        for issue in problem.errors {
+            let place = issue
+                .pointer
+                .or(issue.parameter)
+                .or(issue.header)
+                .unwrap_or_default();
+            text.push_str(&format!(" {place}: {}", issue.message));
+        }
+        text
     }
 
     fn describe(&self) -> Described {
@@ -537,6 +580,55 @@ impl ApiError {
                 ),
             )
             .with_issues(issues.clone()),
+            ApiError::Escalation(issues) => Described::new(
+                StatusCode::FORBIDDEN,
+                "scope-not-held",
+                ("Permiso no otorgable", "Scope not held"),
+                (
+                    "Solo puede otorgar permisos (scopes) que su token tiene (vea `errors`)."
+                        .into(),
+                    "You can only grant scopes your token holds (see `errors`).".into(),
+                ),
+            )
+            .with_issues(issues.clone()),
+            ApiError::OAuth {
+                error,
+                status,
+                detail,
+                basic,
+            } => {
+                let described = Described::new(
+                    *status,
+                    "oauth",
+                    ("Error de OAuth", "OAuth error"),
+                    detail.clone(),
+                )
+                .with_oauth_error(error);
+                if *basic {
+                    described.with_header(
+                        header::WWW_AUTHENTICATE,
+                        "Basic realm=\"redes\", charset=\"UTF-8\"".to_owned(),
+                    )
+                } else {
+                    described
+                }
+            }
+            ApiError::TooManyRequests { retry_after, limit } => Described::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too-many-requests",
+                ("Demasiadas solicitudes", "Too many requests"),
+                (
+                    format!(
+                        "Superó el límite de solicitudes de su cliente ({limit} por segundo); \
+                         reintente en {retry_after} s."
+                    ),
+                    format!(
+                        "Your client exceeded its request limit ({limit} per second); retry in \
+                         {retry_after} s."
+                    ),
+                ),
+            )
+            .with_header(header::RETRY_AFTER, retry_after.to_string()),
             ApiError::Taken(issues) => Described::new(
                 StatusCode::CONFLICT,
                 "conflict",
@@ -619,6 +711,57 @@ impl ApiError {
                     "Another request changed the resource at the same time; retry.".into(),
                 ),
             ),
+            ApiError::InvalidIdempotencyKey => Described::new(
+                StatusCode::BAD_REQUEST,
+                "invalid-idempotency-key",
+                ("Idempotency-Key no válida", "Invalid Idempotency-Key"),
+                (
+                    "La cabecera `Idempotency-Key` debe aparecer una vez, con 1 a 255 caracteres \
+                     ASCII visibles (sin espacios), opcionalmente entre comillas dobles."
+                        .into(),
+                    "The `Idempotency-Key` header must be sent once, with 1 to 255 visible ASCII \
+                     characters (no spaces), optionally in double quotes."
+                        .into(),
+                ),
+            )
+            .with_issues(vec![Issue {
+                location: Location::Header("Idempotency-Key".into()),
+                kind: IssueKind::format(
+                    "1 a 255 caracteres ASCII visibles",
+                    "1 to 255 visible ASCII characters",
+                ),
+            }]),
+            ApiError::IdempotencyKeyReused => Described::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency-key-reused",
+                (
+                    "Idempotency-Key usada en otra solicitud",
+                    "Idempotency-Key reused",
+                ),
+                (
+                    "Esta `Idempotency-Key` ya se usó en las últimas 24 horas para una solicitud \
+                     distinta (método, ruta, consulta o cuerpo); use una clave nueva para una \
+                     solicitud nueva."
+                        .into(),
+                    "This `Idempotency-Key` was used in the last 24 hours for a different request \
+                     (method, path, query or body); use a new key for a new request."
+                        .into(),
+                ),
+            ),
+            ApiError::IdempotencyKeyInUse => Described::new(
+                StatusCode::CONFLICT,
+                "idempotency-key-in-use",
+                ("Solicitud en curso", "Request in progress"),
+                (
+                    "La primera solicitud con esta `Idempotency-Key` aún se está procesando; \
+                     reintente después de `Retry-After` segundos para recibir su respuesta."
+                        .into(),
+                    "The first request with this `Idempotency-Key` is still being served; retry \
+                     after `Retry-After` seconds to receive its response."
+                        .into(),
+                ),
+            )
+            .with_header(header::RETRY_AFTER, "1".into()),
             ApiError::RouteNotFound => Described::route_not_found(),
             ApiError::MethodNotAllowed { allow } => {
                 Described::for_status(StatusCode::METHOD_NOT_ALLOWED)
@@ -774,6 +917,8 @@ pub struct Described {
     detail: (String, String),
     issues: Vec<Issue>,
     headers: Vec<(header::HeaderName, String)>,
+    /// The RFC 6749 error code, for the token endpoint's errors.
+    oauth_error: Option<&'static str>,
 }
 
 impl Described {
@@ -790,7 +935,13 @@ impl Described {
             detail,
             issues: Vec::new(),
             headers: Vec::new(),
+            oauth_error: None,
         }
+    }
+
+    fn with_oauth_error(mut self, error: &'static str) -> Self {
+        self.oauth_error = Some(error);
+        self
     }
 
     fn with_issues(mut self, issues: Vec<Issue>) -> Self {
@@ -930,6 +1081,10 @@ impl Described {
             detail: lang.pick(&self.detail.0, &self.detail.1).clone(),
             instance: instance.to_owned(),
             request_id: request_id.to_owned(),
+            error: self.oauth_error.map(str::to_owned),
+            error_description: self
+                .oauth_error
+                .map(|_| lang.pick(&self.detail.0, &self.detail.1).clone()),
             errors: self
                 .issues
                 .iter()
@@ -971,6 +1126,13 @@ pub struct Problem {
     pub instance: String,
     /// The request's id, also in the `X-Request-Id` header; quote it when reporting a problem.
     pub request_id: String,
+    /// The RFC 6749 §5.2 error code (`invalid_client`, `invalid_scope`, …): only in the token
+    /// endpoint's errors, which OAuth 2.0 clients read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The same as `detail`, for OAuth 2.0 clients (token endpoint errors only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_description: Option<String>,
     /// Every problem found with the request's parameters or body (validation problems only).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<ProblemIssue>,
@@ -1021,28 +1183,14 @@ pub async fn render_problems(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let lang = Lang::from_headers(req.headers());
     // An `Err` here (rare: handler and extractor errors arrive as responses) keeps the body its
     // `error_response` wrote, an English problem without request id. The request cannot be kept
     // to rebuild it: holding a clone of it breaks actix's routing.
     let response = next.call(req).await?.map_into_boxed_body();
-    let status = response.status();
-    if !(status.is_client_error() || status.is_server_error()) {
+    let Some(rendered) = rendered_problem(response.request(), response.response()) else {
         return Ok(response);
-    }
-    let described = response.response().extensions().get::<Described>().cloned();
-    if described.is_none() && is_problem(&response) {
-        return Ok(response);
-    }
-    let described = described.unwrap_or_else(|| Described::for_status(status));
-    let request_id = response
-        .request()
-        .extensions()
-        .get::<RequestId>()
-        .map(|id| id.as_str().to_owned())
-        .unwrap_or_default();
-    let problem = described.render(lang, response.request().path(), &request_id);
-    let body = serde_json::to_vec(&problem).map_err(actix_web::error::ErrorInternalServerError)?;
+    };
+    let (body, lang) = rendered.map_err(actix_web::error::ErrorInternalServerError)?;
     Ok(response.map_body(|head, _| {
         head.headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
@@ -1058,9 +1206,34 @@ pub async fn render_problems(
     }))
 }
 
-fn is_problem(response: &ServiceResponse<BoxBody>) -> bool {
-    response
-        .headers()
+/// The problem body [`render_problems`] writes for an error response to `req`, and its language;
+/// `None` for a success, or for a problem written elsewhere (which is left as it is). The
+/// idempotency store keeps this body, so that a replay is what the first client received.
+pub fn rendered_problem<B>(
+    req: &actix_web::HttpRequest,
+    response: &HttpResponse<B>,
+) -> Option<Result<(Vec<u8>, Lang), serde_json::Error>> {
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return None;
+    }
+    let described = response.extensions().get::<Described>().cloned();
+    if described.is_none() && is_problem(response.headers()) {
+        return None;
+    }
+    let described = described.unwrap_or_else(|| Described::for_status(status));
+    let lang = Lang::from_headers(req.headers());
+    let request_id = req
+        .extensions()
+        .get::<RequestId>()
+        .map(|id| id.as_str().to_owned())
+        .unwrap_or_default();
+    let problem = described.render(lang, req.path(), &request_id);
+    Some(serde_json::to_vec(&problem).map(|body| (body, lang)))
+}
+
+fn is_problem(headers: &header::HeaderMap) -> bool {
+    headers
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
         .is_some_and(|value| value.starts_with(PROBLEM_JSON))

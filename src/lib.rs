@@ -3,6 +3,7 @@
 //! The binary (`src/main.rs`) is a thin shell over this library so that the integration tests in
 //! `tests/api/` can build and run the very same application.
 
+pub mod audit;
 pub mod auth;
 pub mod body;
 pub mod catalog;
@@ -16,9 +17,11 @@ pub mod domain;
 pub mod error;
 pub mod etag;
 pub mod i18n;
+pub mod idempotency;
 pub mod import;
 pub mod import_jobs;
 pub mod metrics;
+pub mod oauth;
 pub mod openapi;
 pub mod pagination;
 pub mod query;

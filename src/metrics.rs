@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
-    TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
 
 /// The metrics of one running service. Routes are labelled by their pattern
@@ -17,6 +17,9 @@ pub struct Metrics {
     pool_connections: IntGaugeVec,
     pool_max_size: IntGauge,
     database_ready: IntGauge,
+    statements: IntCounter,
+    /// Scrapes bring `statements` up to the pool's count one at a time.
+    scrape: std::sync::Mutex<()>,
 }
 
 /// The state of the database pool when metrics are scraped.
@@ -25,6 +28,8 @@ pub struct PoolSnapshot {
     pub idle: u32,
     pub max_size: u32,
     pub ready: bool,
+    /// Statements sent by the pool's connections since the start.
+    pub statements: u64,
 }
 
 impl Metrics {
@@ -60,7 +65,12 @@ impl Metrics {
         registry.register(Box::new(duration.clone()))?;
         registry.register(Box::new(pool_connections.clone()))?;
         registry.register(Box::new(pool_max_size.clone()))?;
+        let statements = IntCounter::new(
+            "db_statements_total",
+            "SQL statements sent to the database, transaction control included",
+        )?;
         registry.register(Box::new(database_ready.clone()))?;
+        registry.register(Box::new(statements.clone()))?;
         Ok(Metrics {
             registry,
             requests,
@@ -68,6 +78,8 @@ impl Metrics {
             pool_connections,
             pool_max_size,
             database_ready,
+            statements,
+            scrape: std::sync::Mutex::new(()),
         })
     }
 
@@ -91,6 +103,11 @@ impl Metrics {
             .set(in_use);
         self.pool_max_size.set(i64::from(pool.max_size));
         self.database_ready.set(i64::from(pool.ready));
+        {
+            let _one_at_a_time = self.scrape.lock().unwrap_or_else(|e| e.into_inner());
+            self.statements
+                .inc_by(pool.statements.saturating_sub(self.statements.get()));
+        }
         let mut buffer = Vec::new();
         TextEncoder::new().encode(&self.registry.gather(), &mut buffer)?;
         String::from_utf8(buffer).map_err(|e| prometheus::Error::Msg(e.to_string()))

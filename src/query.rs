@@ -119,6 +119,11 @@ impl QueryReader<'_> {
         Some(first)
     }
 
+    /// The parameter's one value exactly as sent (empty included), for a parser of its own.
+    pub fn value(&mut self, name: &str) -> Option<String> {
+        self.single(name).map(str::to_owned)
+    }
+
     /// Free text of at most `max_chars` characters as sent, trimmed; empty counts as absent.
     pub fn text(&mut self, name: &str, max_chars: usize) -> Option<String> {
         let value = self.single(name)?;

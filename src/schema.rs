@@ -529,12 +529,75 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::{Uuid, UtcTimestamp};
+
+    /// API clients: credentials for the client credentials grant (`/oauth/token`).
+    api_clients (id) {
+        id -> Uuid,
+        name -> Text,
+        contact -> Nullable<Text>,
+        scopes -> Text,
+        territories -> Text,
+        rate_limit -> Nullable<Integer>,
+        active -> Bool,
+        secret_hash -> Text,
+        previous_secret_hash -> Nullable<Text>,
+        previous_secret_expires_at -> Nullable<UtcTimestamp>,
+        created_at -> UtcTimestamp,
+        updated_at -> UtcTimestamp,
+        rotated_at -> Nullable<UtcTimestamp>,
+        last_used_at -> Nullable<UtcTimestamp>,
+        created_by -> Text,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::UtcTimestamp;
+
+    /// Responses to POSTs sent with `Idempotency-Key`, replayed to retries for 24 hours.
+    idempotency_keys (owner, key) {
+        owner -> Text,
+        key -> Text,
+        fingerprint -> Text,
+        state -> Text,
+        status -> Nullable<Integer>,
+        headers -> Nullable<Text>,
+        body -> Nullable<Binary>,
+        created_at -> UtcTimestamp,
+        expires_at -> UtcTimestamp,
+    }
+}
+
 diesel::joinable!(network_members -> networks (network_id));
 diesel::joinable!(plan_items -> plans (plan_id));
 diesel::joinable!(indicator_values -> indicators (indicator_id));
 diesel::joinable!(plan_links -> plans (plan_id));
 diesel::joinable!(pei_sellos -> pei_revisions (revision_id));
 diesel::joinable!(catalogue_items -> catalogues (catalogue_id));
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::UtcTimestamp;
+
+    /// The audit log: every write with its principal, request and changed fields.
+    audit_log (seq) {
+        seq -> BigInt,
+        at -> UtcTimestamp,
+        principal -> Text,
+        client_id -> Nullable<Text>,
+        request_id -> Nullable<Text>,
+        resource -> Text,
+        resource_id -> Text,
+        operation -> Text,
+        territory_path -> Text,
+        previous_territory_path -> Text,
+        changes -> Text,
+    }
+}
+
 diesel::joinable!(person_affiliations -> people (person_id));
 diesel::joinable!(sessions -> networks (network_id));
 diesel::joinable!(session_attendance -> sessions (session_id));
@@ -567,5 +630,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     mentoring_visits,
     indicators,
     indicator_values,
-    import_jobs
+    import_jobs,
+    audit_log,
+    idempotency_keys
 );

@@ -58,6 +58,10 @@ struct AppState {
     openapi: serde_json::Value,
     routes: web::Data<routes::RouteTable>,
     import_jobs: web::Data<crate::import_jobs::ImportJobs>,
+    token_issuer: web::Data<crate::oauth::TokenIssuer>,
+    client_cache: web::Data<crate::oauth::ClientCache>,
+    rate_limits: web::Data<crate::oauth::RateLimits>,
+    settings_data: web::Data<Settings>,
     draining: Draining,
     settings: Arc<Settings>,
 }
@@ -67,7 +71,17 @@ impl Application {
     /// at once, `/health/ready` turns 200 when migrations and reference data are in place.
     pub fn build(settings: Settings) -> anyhow::Result<Application> {
         let catalogue = Arc::new(Catalogue::embedded()?);
-        let (keys, secret) = auth::token::key_set(&settings)?;
+        let (mut keys, secret) = auth::token::key_set(&settings)?;
+        let signing =
+            auth::signing::SigningKeys::load_or_generate(&settings.oauth.signing_key_dir)?;
+        for (kid, key) in signing.decoding_keys() {
+            keys.add_es256(&kid, key)?;
+        }
+        if keys.is_empty() {
+            return Err(auth::KeySetError::NoKeys.into());
+        }
+        // The dummy hash wrong client ids are checked against, made before the first request.
+        auth::secrets::warm_up();
         tracing::info!(keys = ?keys.describe(), "token keys loaded");
         if let Some(path) = secret.as_ref().and_then(|s| s.generated_at.as_ref()) {
             tracing::info!(
@@ -117,6 +131,12 @@ impl Application {
             routes: web::Data::new(routes::RouteTable::from_openapi(&document)),
             openapi: document,
             import_jobs: web::Data::new(crate::import_jobs::ImportJobs::default()),
+            token_issuer: web::Data::new(crate::oauth::TokenIssuer::new(signing, &settings)),
+            client_cache: web::Data::new(crate::oauth::ClientCache::new(
+                settings.oauth.client_cache,
+            )),
+            rate_limits: web::Data::new(crate::oauth::RateLimits::new(settings.rate_limit)),
+            settings_data: web::Data::new(settings.clone()),
             settings: Arc::new(settings.clone()),
             draining: draining.clone(),
         };
@@ -262,7 +282,14 @@ fn app(
         .app_data(state.catalogue.clone())
         .app_data(state.metrics.clone())
         .app_data(state.import_jobs.clone())
+        .app_data(state.token_issuer.clone())
+        .app_data(state.client_cache.clone())
+        .app_data(state.rate_limits.clone())
+        .app_data(state.settings_data.clone())
         .app_data(web::PayloadConfig::new(http.max_body_bytes))
+        .app_data(web::Data::new(crate::idempotency::IdempotencyConfig {
+            max_body_bytes: http.max_body_bytes,
+        }))
         .app_data(
             web::JsonConfig::default()
                 .limit(http.max_body_bytes)
@@ -288,6 +315,14 @@ fn app(
         .app_data(state.routes.clone())
         .app_data(web::Data::new(state.draining.clone()))
         .default_service(web::to(routes::fallback))
+        // Inside `identify`, which tells it the caller, and inside `render_problems`, whose
+        // problems it keeps as written.
+        .wrap(from_fn(crate::idempotency::guard))
+        // Inside `identify`, so that the principal is known when the actor is set.
+        .wrap(from_fn(crate::audit::attribute))
+        .wrap(from_fn(crate::oauth::rate_limit))
+        .wrap(from_fn(crate::oauth::check_client))
+        .wrap(from_fn(auth::identify))
         .wrap(Condition::new(cors_enabled, cors))
         .wrap(from_fn(render_problems))
         // Browsers must not guess a type for an API response (a JSON string rendered as HTML).
@@ -307,6 +342,7 @@ fn cors(origins: &CorsOrigins) -> (bool, Cors) {
             header::ACCEPT_LANGUAGE,
             header::IF_MATCH,
             header::IF_NONE_MATCH,
+            crate::idempotency::IDEMPOTENCY_KEY,
             REQUEST_ID_HEADER,
         ])
         .expose_headers([
@@ -314,6 +350,7 @@ fn cors(origins: &CorsOrigins) -> (bool, Cors) {
             header::LOCATION,
             header::RETRY_AFTER,
             header::WWW_AUTHENTICATE,
+            crate::idempotency::IDEMPOTENT_REPLAYED,
             REQUEST_ID_HEADER,
         ])
         .max_age(3600);

@@ -1,6 +1,8 @@
 //! The keys tokens are verified with, each pinned to one algorithm and named by a `kid`.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use jsonwebtoken::errors::ErrorKind;
@@ -22,13 +24,46 @@ pub struct KeySet {
     issuer: String,
     audience: String,
     leeway: u64,
+    verified: Verified,
+}
+
+/// Tokens already verified, with their claims: a client sends the same token with every
+/// request until it expires, and checking an ES256 signature (the tokens of `/oauth/token`)
+/// costs more than the rest of a read by id (docs/PERFORMANCE.md). Only tokens whose signature,
+/// issuer, audience and dates passed are kept, under their exact text, and expiry is checked
+/// again at every use. Bounded: when full, it starts over.
+struct Verified {
+    tokens: Mutex<HashMap<Box<str>, Claims>>,
+}
+
+/// At most this many tokens are remembered (a few MB).
+const VERIFIED_CAPACITY: usize = 4096;
+
+impl Verified {
+    fn get(&self, token: &str) -> Option<Claims> {
+        let tokens = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
+        tokens.get(token).cloned()
+    }
+
+    fn remember(&self, token: &str, claims: &Claims) {
+        let mut tokens = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
+        if tokens.len() >= VERIFIED_CAPACITY {
+            tokens.clear();
+        }
+        tokens.insert(token.into(), claims.clone());
+    }
+
+    fn forget(&self, token: &str) {
+        let mut tokens = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
+        tokens.remove(token);
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeySetError {
     #[error(
-        "no token keys are configured: set REDES_JWT_SECRET, REDES_JWT_PUBLIC_KEYS or \
-         REDES_JWT_JWKS_FILE"
+        "no token keys could be loaded: set REDES_JWT_SECRET, REDES_JWT_PUBLIC_KEYS or \
+         REDES_JWT_JWKS_FILE, or check REDES_OAUTH_KEY_DIR"
     )]
     NoKeys,
     #[error("REDES_JWT_SECRET must be at least 32 bytes in production")]
@@ -53,6 +88,9 @@ impl KeySet {
             issuer: issuer.to_owned(),
             audience: audience.to_owned(),
             leeway: leeway.as_secs(),
+            verified: Verified {
+                tokens: Mutex::new(HashMap::new()),
+            },
         }
     }
 
@@ -88,6 +126,11 @@ impl KeySet {
     /// An HS256 shared secret.
     pub fn add_hs256(&mut self, kid: &str, secret: &[u8]) -> Result<(), KeySetError> {
         self.push(kid, Algorithm::HS256, DecodingKey::from_secret(secret))
+    }
+
+    /// The service's own ES256 keys (see [`super::signing`]).
+    pub fn add_es256(&mut self, kid: &str, key: DecodingKey) -> Result<(), KeySetError> {
+        self.push(kid, Algorithm::ES256, key)
     }
 
     /// A PEM public key: RSA keys verify RS256 only, EC (P-256) keys ES256 only.
@@ -156,6 +199,22 @@ impl KeySet {
     /// for an RS256 key is refused (the classic key-confusion attack), and `alg: none` does not
     /// even parse.
     pub fn verify(&self, token: &str) -> Result<Claims, AuthError> {
+        if let Some(claims) = self.verified.get(token) {
+            // The same rule as the first verification: expired once `exp` is more than the
+            // leeway in the past.
+            let now = jsonwebtoken::get_current_timestamp();
+            if claims.exp.saturating_add(self.leeway) < now {
+                self.verified.forget(token);
+                return Err(AuthError::Expired);
+            }
+            return Ok(claims);
+        }
+        let claims = self.verify_signed(token)?;
+        self.verified.remember(token, &claims);
+        Ok(claims)
+    }
+
+    fn verify_signed(&self, token: &str) -> Result<Claims, AuthError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| AuthError::Malformed)?;
         let key = match header.kid.as_deref() {
             Some(kid) => self

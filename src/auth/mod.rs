@@ -3,11 +3,13 @@
 mod keys;
 mod principal;
 pub mod scopes;
+pub mod secrets;
+pub mod signing;
 pub mod territorial;
 pub mod token;
 
 pub use keys::{KeySet, KeySetError};
-pub use principal::{Authorized, Claims, Principal};
+pub use principal::{Audience, Authentication, Authorized, Claims, Principal, identify};
 pub use territorial::TerritoryScope;
 
 use crate::i18n::Lang;
@@ -41,6 +43,8 @@ pub enum AuthError {
     InvalidClaims,
     #[error("the token names an unknown territory `{0}`")]
     UnknownTerritory(String),
+    #[error("the token's API client is revoked or suspended")]
+    ClientRevoked,
 }
 
 impl AuthError {
@@ -97,6 +101,10 @@ impl AuthError {
                 "A claim of the token has the wrong type (`sub` and `scope` are strings, \
                  `territories` a list of strings)."
                     .into(),
+            ),
+            AuthError::ClientRevoked => lang.pick(
+                "El cliente de API de este token fue revocado o suspendido.".into(),
+                "This token's API client has been revoked or suspended.".into(),
             ),
             AuthError::UnknownTerritory(territory) => lang.pick(
                 format!("El token nombra un territorio desconocido: `{territory}`."),

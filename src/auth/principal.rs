@@ -5,8 +5,11 @@ use std::collections::BTreeSet;
 use std::future::{Ready, ready};
 use std::marker::PhantomData;
 
+use actix_web::body::MessageBody;
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+use actix_web::middleware::Next;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use serde::{Deserialize, Serialize};
 
 use super::scopes::Scope;
@@ -32,6 +35,10 @@ pub struct Claims {
     pub nbf: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iat: Option<u64>,
+    /// The API client the token was issued to by `/oauth/token` (RFC 9068 §2.2); absent in
+    /// tokens issued elsewhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
 }
 
 /// `aud` is a string or a list of strings (RFC 7519 §4.1.3).
@@ -49,7 +56,16 @@ pub struct Principal {
     pub scopes: BTreeSet<String>,
     /// The territories the token grants, resolved in the catalogue.
     pub territories: Vec<CatalogueEntry>,
+    /// The API client the token was issued to, for tokens from `/oauth/token`.
+    pub client_id: Option<String>,
+    /// When the token expires (seconds since the epoch).
+    pub expires_at: u64,
 }
+
+/// The outcome of authenticating a request, kept in its extensions by [`identify`] so that the
+/// token is verified once per request, whoever asks (rate limiting, idempotency, handlers).
+#[derive(Debug, Clone)]
+pub struct Authentication(pub Result<Principal, AuthError>);
 
 impl Principal {
     pub fn has_scope(&self, scope: &str) -> bool {
@@ -71,10 +87,27 @@ impl Principal {
             subject: claims.sub,
             scopes: claims.scope.split_whitespace().map(str::to_owned).collect(),
             territories,
+            client_id: claims.client_id,
+            expires_at: claims.exp,
         })
     }
 
+    /// The caller of a request, if it sent a valid token (after [`identify`] ran).
+    pub fn of(req: &HttpRequest) -> Option<Principal> {
+        match req.extensions().get::<Authentication>() {
+            Some(Authentication(Ok(principal))) => Some(principal.clone()),
+            _ => None,
+        }
+    }
+
     fn authenticate(req: &HttpRequest) -> Result<Principal, ApiError> {
+        if let Some(Authentication(outcome)) = req.extensions().get::<Authentication>() {
+            return outcome.clone().map_err(ApiError::Unauthenticated);
+        }
+        Principal::verify(req)
+    }
+
+    fn verify(req: &HttpRequest) -> Result<Principal, ApiError> {
         let (Some(keys), Some(catalogue)) = (
             req.app_data::<web::Data<KeySet>>(),
             req.app_data::<web::Data<Catalogue>>(),
@@ -97,6 +130,27 @@ impl Principal {
         let claims = keys.verify(token).map_err(ApiError::Unauthenticated)?;
         Principal::from_claims(claims, catalogue).map_err(ApiError::Unauthenticated)
     }
+}
+
+/// Middleware: verifies the request's bearer token, if it has an `Authorization` header, once,
+/// and keeps the outcome in the request's extensions.
+pub async fn identify(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if req.headers().contains_key(header::AUTHORIZATION) {
+        match Principal::verify(req.request()) {
+            Ok(principal) => {
+                req.extensions_mut().insert(Authentication(Ok(principal)));
+            }
+            Err(ApiError::Unauthenticated(reason)) => {
+                req.extensions_mut().insert(Authentication(Err(reason)));
+            }
+            // Misconfiguration: left to the extractor, which answers it.
+            Err(_) => {}
+        }
+    }
+    next.call(req).await
 }
 
 impl FromRequest for Principal {

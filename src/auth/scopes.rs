@@ -64,4 +64,11 @@ scopes! {
     IndicatorsImport => "indicators:import";
     /// Read the change journal of the caller's territories.
     ChangesRead => "changes:read";
+    /// Read the API clients whose territories are all within the caller's.
+    ClientsRead => "clients:read";
+    /// Create, change, rotate the secret of and revoke API clients within the caller's
+    /// territories, granting at most the caller's own scopes.
+    ClientsWrite => "clients:write";
+    /// Read the audit log of the caller's territories (who wrote what, personal data masked).
+    AuditRead => "audit:read";
 }

@@ -47,6 +47,12 @@ impl TerritoryScope {
             .any(|root| path.starts_with(root.as_str()))
     }
 
+    /// Whether one of the roots is a whole country (`/CL/`): such principals also read what lies
+    /// outside the territory tree (the audit of indicator definitions, of API clients).
+    pub fn holds_a_country(&self) -> bool {
+        self.roots.iter().any(|root| root.matches('/').count() == 2)
+    }
+
     pub fn contains(&self, territory: &CatalogueEntry) -> bool {
         self.contains_path(&territory.path)
     }
@@ -90,5 +96,7 @@ mod tests {
         assert!(!scope.contains_path("/CL/CL-14/"));
         assert!(!scope.contains_path("/CL/"));
         assert!(TerritoryScope::from_paths(Vec::new()).is_empty());
+        assert!(!scope.holds_a_country());
+        assert!(TerritoryScope::from_paths(["/CO/".to_owned()]).holds_a_country());
     }
 }

@@ -109,9 +109,8 @@ pub fn key_set(settings: &Settings) -> Result<(KeySet, Option<SigningSecret>), K
     if let Some(path) = &settings.jwt.jwks_file {
         keys.add_jwks_file(path)?;
     }
-    if keys.is_empty() {
-        return Err(KeySetError::NoKeys);
-    }
+    // Empty is not an error here: the service adds its own signing keys (for `/oauth/token`),
+    // so a production installation may trust no other issuer.
     Ok((keys, secret))
 }
 
@@ -140,6 +139,7 @@ pub fn mint(
         exp: now + request.ttl.as_secs(),
         nbf: Some(now),
         iat: Some(now),
+        client_id: None,
     };
     let mut header = Header::new(Algorithm::HS256);
     header.kid = Some(secret.kid.clone());

@@ -1,9 +1,11 @@
 //! One connection type over both backends, and the r2d2 manager that opens it.
 
-use diesel::connection::SimpleConnection;
+use diesel::connection::{Instrumentation, InstrumentationEvent, SimpleConnection};
 use diesel::prelude::*;
 use diesel::r2d2::R2D2Connection;
 use diesel::{PgConnection, SqliteConnection};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::configuration::DatabaseUrl;
 
@@ -31,13 +33,38 @@ pub struct PooledConnection {
 pub struct ConnectionManager {
     url: DatabaseUrl,
     statement_timeout_ms: u128,
+    statements: Arc<AtomicU64>,
 }
 
 impl ConnectionManager {
-    pub fn new(url: DatabaseUrl, statement_timeout: std::time::Duration) -> Self {
+    /// `statements` counts every statement the pool's connections send once open (their own
+    /// session settings excepted): `redes_db_statements_total` in `/metrics`, and how tests
+    /// prove that a page is one statement.
+    pub fn new(
+        url: DatabaseUrl,
+        statement_timeout: std::time::Duration,
+        statements: Arc<AtomicU64>,
+    ) -> Self {
         ConnectionManager {
             url,
             statement_timeout_ms: statement_timeout.as_millis(),
+            statements,
+        }
+    }
+}
+
+/// Counts the statements a connection sends (transaction control included: `BEGIN` and
+/// `COMMIT` are round trips too).
+fn counting(statements: Arc<AtomicU64>) -> impl Instrumentation {
+    move |event: InstrumentationEvent<'_>| {
+        if matches!(
+            event,
+            InstrumentationEvent::StartQuery { .. }
+                | InstrumentationEvent::BeginTransaction { .. }
+                | InstrumentationEvent::CommitTransaction { .. }
+                | InstrumentationEvent::RollbackTransaction { .. }
+        ) {
+            statements.fetch_add(1, Ordering::Relaxed);
         }
     }
 }
@@ -47,7 +74,7 @@ impl r2d2::ManageConnection for ConnectionManager {
     type Error = ConnectionError;
 
     fn connect(&self) -> Result<PooledConnection, ConnectionError> {
-        let connection = match &self.url {
+        let mut connection = match &self.url {
             DatabaseUrl::Postgres(url) => {
                 let mut conn = PgConnection::establish(url)?;
                 conn.batch_execute(&format!(
@@ -74,6 +101,7 @@ impl r2d2::ManageConnection for ConnectionManager {
                 DbConnection::Sqlite(conn)
             }
         };
+        connection.set_instrumentation(counting(self.statements.clone()));
         Ok(PooledConnection {
             connection,
             broken: false,

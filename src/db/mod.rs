@@ -6,7 +6,7 @@ pub mod migrations;
 pub mod sql_types;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use actix_web::web;
@@ -14,6 +14,7 @@ use actix_web::web;
 pub use connection::{DbConnection, MultiBackend};
 pub use sql_types::{DbTime, DbUuid};
 
+use crate::audit::AuditEntry;
 use crate::configuration::DatabaseSettings;
 use crate::error::{ApiError, ApiResult};
 use crate::metrics::PoolSnapshot;
@@ -31,6 +32,13 @@ pub struct Db {
 
 struct Inner {
     pool: r2d2::Pool<ConnectionManager>,
+    /// One permit per pooled connection: requests wait for a permit in turn (first come,
+    /// first served, without holding a thread) before they take a blocking thread and a
+    /// connection. r2d2's own wait is not fair: under load, a few requests lost the race for a
+    /// returned connection again and again (p99 of 130 ms at a p50 of 1 ms, docs/PERFORMANCE.md).
+    permits: Arc<tokio::sync::Semaphore>,
+    /// Statements sent by the pool's connections (see [`ConnectionManager::new`]).
+    statements: Arc<AtomicU64>,
     backend: &'static str,
     /// Set once migrations and reference data are in place; until then every request that
     /// needs the database answers 503 and `/health/ready` reports not ready.
@@ -51,7 +59,12 @@ impl Db {
     /// Builds the pool without connecting, so the service starts (and reports not ready) while
     /// the database is down; r2d2 keeps trying in the background.
     pub fn new(settings: &DatabaseSettings) -> Db {
-        let manager = ConnectionManager::new(settings.url.clone(), settings.statement_timeout);
+        let statements = Arc::new(AtomicU64::new(0));
+        let manager = ConnectionManager::new(
+            settings.url.clone(),
+            settings.statement_timeout,
+            statements.clone(),
+        );
         let pool = r2d2::Pool::builder()
             .max_size(settings.pool_size)
             .min_idle(Some(settings.pool_size.min(2)))
@@ -66,10 +79,17 @@ impl Db {
         Db {
             inner: Arc::new(Inner {
                 pool,
+                permits: Arc::new(tokio::sync::Semaphore::new(settings.pool_size as usize)),
+                statements,
                 backend: settings.url.backend_name(),
                 prepared: AtomicBool::new(false),
             }),
         }
+    }
+
+    /// How many statements the pool's connections have sent so far.
+    pub fn statements(&self) -> u64 {
+        self.inner.statements.load(Ordering::Relaxed)
     }
 
     /// `postgres` or `sqlite`.
@@ -87,6 +107,7 @@ impl Db {
             connections: state.connections,
             idle: state.idle_connections,
             max_size: self.inner.pool.max_size(),
+            statements: self.statements(),
             ready,
         }
     }
@@ -117,9 +138,12 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&mut Tx<'_>) -> Result<T, ApiError> + Send + 'static,
     {
+        let actor = crate::audit::current();
         self.run(move |db| {
-            db.with_connection(|conn| in_write_transaction(conn, work))
-                .map_err(Attempt::into_api_error)
+            crate::audit::with_actor(actor, || {
+                db.with_connection(|conn| in_write_transaction(conn, work))
+                    .map_err(Attempt::into_api_error)
+            })
         })
         .await
     }
@@ -130,24 +154,29 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&mut Tx<'_>) -> Result<(T, bool), ApiError> + Send + 'static,
     {
+        let actor = crate::audit::current();
         self.run(move |db| {
-            db.with_connection(|conn| in_write_transaction_keeping(conn, work))
-                .map_err(Attempt::into_api_error)
+            crate::audit::with_actor(actor, || {
+                db.with_connection(|conn| in_write_transaction_keeping(conn, work))
+                    .map_err(Attempt::into_api_error)
+            })
         })
         .await
     }
 
     /// Runs `work` detached on the blocking pool, for a background job: it goes on after the
-    /// request that started it has been answered, and keeps the request's tracing span.
+    /// request that started it has been answered, and keeps the request's tracing span and its
+    /// audit actor (the job's writes are attributed to the principal and request that started it).
     pub fn spawn_detached<F>(&self, work: F)
     where
         F: FnOnce(&Db) + Send + 'static,
     {
         let db = self.clone();
         let span = tracing::Span::current();
+        let actor = crate::audit::current();
         // Detached on purpose: the job reports through the database, not through the handle.
         drop(actix_web::rt::task::spawn_blocking(move || {
-            span.in_scope(|| work(&db));
+            crate::audit::with_actor(actor, || span.in_scope(|| work(&db)));
         }));
     }
 
@@ -175,7 +204,7 @@ impl Db {
         use diesel::r2d2::R2D2Connection;
         let timeout = READINESS_TIMEOUT.min(self.inner.pool.connection_timeout());
         let ping = |conn: &mut DbConnection| conn.ping().map_err(ApiError::from);
-        self.run(move |db| {
+        self.run_within(timeout, move |db| {
             match db.with_connection_within(timeout, ping) {
                 Err(Attempt::DeadConnection(_)) => db.with_connection_within(timeout, ping),
                 other => other,
@@ -190,16 +219,40 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&Db) -> ApiResult<T> + Send + 'static,
     {
+        self.run_within(self.inner.pool.connection_timeout(), job)
+            .await
+    }
+
+    /// Runs `job` on a blocking thread once a permit is free, waiting at most `wait` for it.
+    async fn run_within<T, F>(&self, wait: Duration, job: F) -> ApiResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Db) -> ApiResult<T> + Send + 'static,
+    {
         if !self.is_prepared() {
             return Err(ApiError::Unavailable(
                 "the database is not prepared yet".into(),
             ));
         }
+        let permits = Arc::clone(&self.inner.permits);
+        let permit = match actix_web::rt::time::timeout(wait, permits.acquire_owned()).await {
+            Ok(Ok(permit)) => permit,
+            Ok(Err(closed)) => return Err(ApiError::Unavailable(closed.to_string())),
+            Err(_) => {
+                return Err(ApiError::Unavailable(format!(
+                    "no database connection free within {} ms",
+                    wait.as_millis()
+                )));
+            }
+        };
         let db = self.clone();
         let span = tracing::Span::current();
-        web::block(move || span.in_scope(|| job(&db)))
-            .await
-            .map_err(ApiError::internal)?
+        web::block(move || {
+            let _permit = permit;
+            span.in_scope(|| job(&db))
+        })
+        .await
+        .map_err(ApiError::internal)?
     }
 
     fn with_connection<T, F>(&self, work: F) -> Result<T, Attempt>
@@ -272,10 +325,11 @@ impl Db {
     }
 }
 
-/// A write transaction: its connection, and the changes to journal when it commits.
+/// A write transaction: its connection, and the changes to journal and audit when it commits.
 pub struct Tx<'c> {
     conn: &'c mut DbConnection,
     changes: Vec<Change>,
+    audit: Vec<AuditEntry>,
 }
 
 impl Tx<'_> {
@@ -283,15 +337,44 @@ impl Tx<'_> {
         self.conn
     }
 
-    /// Records a change to journal with this transaction.
+    /// Records a change to journal with this transaction, and audits it without field values.
+    /// Prefer [`Tx::record_diff`], which says what changed.
     pub fn record(&mut self, change: Change) {
+        self.audit.push(AuditEntry::of_change(&change, None, None));
         self.changes.push(change);
+    }
+
+    /// Records a change to journal with this transaction, and audits it with the resource's
+    /// state before (`None` for a creation) and after (`None` for a deletion), as JSON objects:
+    /// the log keeps the fields that differ, personal data masked ([`crate::audit::diff`]).
+    pub fn record_diff(
+        &mut self,
+        change: Change,
+        before: Option<&serde_json::Value>,
+        after: Option<&serde_json::Value>,
+    ) {
+        self.audit
+            .push(AuditEntry::of_change(&change, before, after));
+        self.changes.push(change);
+    }
+
+    /// Audits a write that is not in the change journal (indicator definitions, API clients).
+    /// The entry is inserted in this transaction, like every other: it commits with the write
+    /// or not at all.
+    pub fn audit(&mut self, entry: AuditEntry) {
+        self.audit.push(entry);
+    }
+
+    /// [`Tx::audit`] for an entry that may not have been made (`None` audits nothing).
+    pub fn audit_all(&mut self, entries: impl IntoIterator<Item = AuditEntry>) {
+        self.audit.extend(entries);
     }
 }
 
 /// Begins a write transaction (`BEGIN IMMEDIATE` on SQLite, so that the writer lock is taken at
-/// once and waited for, rather than failing on a later upgrade), runs the work, appends its
-/// changes to the journal as the last statement, and commits; rolls back on any error.
+/// once and waited for, rather than failing on a later upgrade), runs the work, inserts its audit
+/// entries (attributed to [`crate::audit::current`]) and appends its changes to the journal as the
+/// last statements, and commits; rolls back on any error, so no write commits without its audit.
 pub fn in_write_transaction<T, F>(conn: &mut DbConnection, work: F) -> Result<T, ApiError>
 where
     F: FnOnce(&mut Tx<'_>) -> Result<T, ApiError>,
@@ -316,9 +399,13 @@ where
     let mut tx = Tx {
         conn,
         changes: Vec::new(),
+        audit: Vec::new(),
     };
     let result = work(&mut tx).and_then(|(value, keep)| {
         if keep {
+            // The audit first: the journal append takes PostgreSQL's journal lock until commit.
+            let actor = crate::audit::current();
+            crate::repository::audit::append(tx.conn, &actor, &tx.audit)?;
             crate::repository::changes::append(tx.conn, &tx.changes)?;
         }
         Ok((value, keep))

@@ -31,12 +31,38 @@ pub struct Uuid;
 pub struct UtcTimestamp;
 
 /// A UUID in a database column.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, AsExpression, FromSqlRow)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    AsExpression,
+    FromSqlRow,
+    serde::Serialize,
+)]
+#[serde(transparent)]
 #[diesel(sql_type = Uuid)]
 pub struct DbUuid(pub uuid::Uuid);
 
 /// A UTC instant in a database column, truncated to microseconds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, AsExpression, FromSqlRow)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    AsExpression,
+    FromSqlRow,
+    serde::Serialize,
+)]
+#[serde(transparent)]
 #[diesel(sql_type = UtcTimestamp)]
 pub struct DbTime(DateTime<Utc>);
 

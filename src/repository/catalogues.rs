@@ -78,9 +78,10 @@ pub struct CatalogueRow {
     pub source: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = catalogue_items)]
 pub struct ItemRow {
+    #[serde(skip)]
     pub id: DbUuid,
     pub catalogue_id: DbUuid,
     pub code: String,
@@ -91,12 +92,14 @@ pub struct ItemRow {
     pub ordinal: i32,
     pub builtin: bool,
     pub version: i64,
+    #[serde(skip)]
     pub created_at: DbTime,
+    #[serde(skip)]
     pub updated_at: DbTime,
 }
 
 /// The writable content of an item, validated.
-#[derive(Debug, Clone, PartialEq, Eq, Insertable)]
+#[derive(Debug, Clone, PartialEq, Eq, Insertable, serde::Serialize)]
 #[diesel(table_name = catalogue_items)]
 pub struct ItemData {
     pub code: String,
@@ -303,13 +306,17 @@ pub fn insert_item(
             catalogue_items::updated_at.eq(now),
         ))
         .execute(tx.conn())?;
-    tx.record(Change {
-        resource: ITEM_RESOURCE,
-        id,
-        operation: Operation::Created,
-        territory_path: territory_path.to_owned(),
-        previous_territory_path: None,
-    });
+    tx.record_diff(
+        Change {
+            resource: ITEM_RESOURCE,
+            id,
+            operation: Operation::Created,
+            territory_path: territory_path.to_owned(),
+            previous_territory_path: None,
+        },
+        None,
+        Some(&crate::audit::snapshot(data)),
+    );
     Ok(ItemRow {
         id: DbUuid(id),
         catalogue_id: catalogue.id,
@@ -348,13 +355,17 @@ pub fn delete_item(
     if deleted == 0 {
         return Ok(UpdateOutcome::Concurrent);
     }
-    tx.record(Change {
-        resource: ITEM_RESOURCE,
-        id: current.id.0,
-        operation: Operation::Deleted,
-        territory_path: territory_path.to_owned(),
-        previous_territory_path: None,
-    });
+    tx.record_diff(
+        Change {
+            resource: ITEM_RESOURCE,
+            id: current.id.0,
+            operation: Operation::Deleted,
+            territory_path: territory_path.to_owned(),
+            previous_territory_path: None,
+        },
+        Some(&crate::audit::snapshot(current)),
+        None,
+    );
     Ok(UpdateOutcome::Done(()))
 }
 

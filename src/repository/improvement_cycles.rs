@@ -8,6 +8,7 @@
 use diesel::prelude::*;
 use uuid::Uuid;
 
+use crate::audit::snapshot;
 use crate::auth::TerritoryScope;
 use crate::db::{DbConnection, DbTime, DbUuid, Tx};
 use crate::pagination::PageRequest;
@@ -17,9 +18,10 @@ use crate::schema::improvement_cycles;
 
 pub const RESOURCE: &str = "improvement_cycle";
 
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = improvement_cycles)]
 pub struct CycleRow {
+    #[serde(skip)]
     pub id: DbUuid,
     pub school_id: Option<DbUuid>,
     pub network_id: Option<DbUuid>,
@@ -33,7 +35,9 @@ pub struct CycleRow {
     pub pdsa: String,
     pub measures: String,
     pub version: i64,
+    #[serde(skip)]
     pub created_at: DbTime,
+    #[serde(skip)]
     pub updated_at: DbTime,
 }
 
@@ -87,13 +91,17 @@ pub fn insert(tx: &mut Tx<'_>, id: Uuid, data: &CycleData) -> QueryResult<CycleR
             improvement_cycles::updated_at.eq(now),
         ))
         .execute(tx.conn())?;
-    tx.record(Change {
-        resource: RESOURCE,
-        id,
-        operation: Operation::Created,
-        territory_path: data.territory_path.clone(),
-        previous_territory_path: None,
-    });
+    tx.record_diff(
+        Change {
+            resource: RESOURCE,
+            id,
+            operation: Operation::Created,
+            territory_path: data.territory_path.clone(),
+            previous_territory_path: None,
+        },
+        None,
+        Some(&snapshot(&CycleRow::new(id, data, 1, now, now))),
+    );
     Ok(CycleRow::new(id, data, 1, now, now))
 }
 
@@ -148,14 +156,24 @@ pub fn update(
     if updated == 0 {
         return Ok(UpdateOutcome::Concurrent);
     }
-    tx.record(Change {
-        resource: RESOURCE,
-        id: current.id.0,
-        operation: Operation::Updated,
-        territory_path: data.territory_path.clone(),
-        previous_territory_path: (current.territory_path != data.territory_path)
-            .then(|| current.territory_path.clone()),
-    });
+    tx.record_diff(
+        Change {
+            resource: RESOURCE,
+            id: current.id.0,
+            operation: Operation::Updated,
+            territory_path: data.territory_path.clone(),
+            previous_territory_path: (current.territory_path != data.territory_path)
+                .then(|| current.territory_path.clone()),
+        },
+        Some(&snapshot(current)),
+        Some(&snapshot(&CycleRow::new(
+            current.id.0,
+            data,
+            current.version + 1,
+            current.created_at,
+            now,
+        ))),
+    );
     Ok(UpdateOutcome::Done(CycleRow::new(
         current.id.0,
         data,
@@ -175,13 +193,17 @@ pub fn delete(tx: &mut Tx<'_>, current: &CycleRow) -> QueryResult<UpdateOutcome<
     if deleted == 0 {
         return Ok(UpdateOutcome::Concurrent);
     }
-    tx.record(Change {
-        resource: RESOURCE,
-        id: current.id.0,
-        operation: Operation::Deleted,
-        territory_path: current.territory_path.clone(),
-        previous_territory_path: None,
-    });
+    tx.record_diff(
+        Change {
+            resource: RESOURCE,
+            id: current.id.0,
+            operation: Operation::Deleted,
+            territory_path: current.territory_path.clone(),
+            previous_territory_path: None,
+        },
+        Some(&snapshot(current)),
+        None,
+    );
     Ok(UpdateOutcome::Done(()))
 }
 
@@ -259,13 +281,17 @@ pub fn follow_owner(
         ))
         .execute(tx.conn())?;
     for id in ids {
-        tx.record(Change {
-            resource: RESOURCE,
-            id: id.0,
-            operation: Operation::Updated,
-            territory_path: new_path.to_owned(),
-            previous_territory_path: Some(old_path.to_owned()),
-        });
+        tx.record_diff(
+            Change {
+                resource: RESOURCE,
+                id: id.0,
+                operation: Operation::Updated,
+                territory_path: new_path.to_owned(),
+                previous_territory_path: Some(old_path.to_owned()),
+            },
+            Some(&serde_json::json!({"territory_path": old_path})),
+            Some(&serde_json::json!({"territory_path": new_path})),
+        );
     }
     Ok(())
 }

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use crate::audit::AuditEntry;
 use crate::auth::TerritoryScope;
 use crate::db::{DbConnection, DbTime, DbUuid, Tx};
 use crate::pagination::PageRequest;
@@ -14,6 +15,8 @@ use crate::repository::{NameCursor, UpdateOutcome, scoped};
 use crate::schema::{indicator_values, indicators, reference_data};
 
 pub const VALUE_RESOURCE: &str = "indicator_value";
+/// The audit log's name for indicator definitions.
+pub const DEFINITION_RESOURCE: &str = "indicator";
 pub const BUILTIN_JSON: &str = include_str!("../../catalog/indicators/indicators.json");
 const REFERENCE_NAME: &str = "indicator-definitions";
 /// Ids of built-in definitions are UUIDv5 of their code in this namespace, the same everywhere.
@@ -60,9 +63,12 @@ pub fn builtin() -> serde_json::Result<BuiltinFile> {
     serde_json::from_str(BUILTIN_JSON)
 }
 
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
+#[derive(
+    Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset, serde::Serialize,
+)]
 #[diesel(table_name = indicators, treat_none_as_null = true)]
 pub struct IndicatorRow {
+    #[serde(skip)]
     pub id: DbUuid,
     pub code: String,
     pub name_es: String,
@@ -80,7 +86,9 @@ pub struct IndicatorRow {
     pub mapping: Option<String>,
     pub builtin: bool,
     pub version: i64,
+    #[serde(skip)]
     pub created_at: DbTime,
+    #[serde(skip)]
     pub updated_at: DbTime,
 }
 
@@ -221,11 +229,21 @@ pub fn find(conn: &mut DbConnection, id_or_code: &str) -> QueryResult<Option<Ind
 }
 
 /// Adds a definition (one made through the API).
-pub fn insert_definition(conn: &mut DbConnection, row: &IndicatorRow) -> QueryResult<()> {
+pub fn insert_definition(tx: &mut Tx<'_>, row: &IndicatorRow) -> QueryResult<()> {
     diesel::insert_into(indicators::table)
         .values(row)
-        .execute(conn)
-        .map(|_| ())
+        .execute(tx.conn())?;
+    // Definitions are not in the change journal, but they are audited; they lie outside the
+    // territory tree (principals of a whole country read their entries).
+    tx.audit(AuditEntry::new(
+        DEFINITION_RESOURCE,
+        row.id.0.to_string(),
+        Operation::Created,
+        "",
+        None,
+        Some(&crate::audit::snapshot(row)),
+    ));
+    Ok(())
 }
 
 /// Whether any value refers to the definition.
@@ -238,14 +256,25 @@ pub fn definition_has_values(conn: &mut DbConnection, id: DbUuid) -> QueryResult
 
 /// Removes a definition made through the API, at the version read (a concurrent change
 /// makes it a no-op the caller sees as 0 rows).
-pub fn delete_definition(conn: &mut DbConnection, id: DbUuid, version: i64) -> QueryResult<usize> {
-    diesel::delete(
+pub fn delete_definition(tx: &mut Tx<'_>, current: &IndicatorRow) -> QueryResult<usize> {
+    let deleted = diesel::delete(
         indicators::table
-            .filter(indicators::id.eq(id))
-            .filter(indicators::version.eq(version))
+            .filter(indicators::id.eq(current.id))
+            .filter(indicators::version.eq(current.version))
             .filter(indicators::builtin.eq(false)),
     )
-    .execute(conn)
+    .execute(tx.conn())?;
+    if deleted > 0 {
+        tx.audit(AuditEntry::new(
+            DEFINITION_RESOURCE,
+            current.id.0.to_string(),
+            Operation::Deleted,
+            "",
+            Some(&crate::audit::snapshot(current)),
+            None,
+        ));
+    }
+    Ok(deleted)
 }
 
 /// The definitions with these codes.
@@ -286,6 +315,19 @@ pub struct ValueRow {
     pub updated_at: DbTime,
 }
 
+/// A value as the audit log keeps it: small, because a bulk import audits every value.
+fn audited(row: &ValueRow) -> serde_json::Value {
+    serde_json::json!({
+        "indicator_id": row.indicator_id,
+        "period": row.period,
+        "disaggregation": row.disaggregation,
+        "value": row.value,
+        "numerator": row.numerator,
+        "denominator": row.denominator,
+        "version": row.version,
+    })
+}
+
 fn change(row: &ValueRow, operation: Operation) -> Change {
     Change {
         resource: VALUE_RESOURCE,
@@ -301,7 +343,7 @@ pub fn insert_value(tx: &mut Tx<'_>, row: &ValueRow) -> QueryResult<()> {
     diesel::insert_into(indicator_values::table)
         .values(row)
         .execute(tx.conn())?;
-    tx.record(change(row, Operation::Created));
+    tx.record_diff(change(row, Operation::Created), None, Some(&audited(row)));
     Ok(())
 }
 
@@ -326,7 +368,7 @@ pub fn insert_values(tx: &mut Tx<'_>, rows: &[ValueRow]) -> QueryResult<()> {
         };
     }
     for row in rows {
-        tx.record(change(row, Operation::Created));
+        tx.record_diff(change(row, Operation::Created), None, Some(&audited(row)));
     }
     Ok(())
 }
@@ -447,7 +489,11 @@ pub fn update_value(
         updated_at: now,
         ..current.clone()
     };
-    tx.record(change(&row, Operation::Updated));
+    tx.record_diff(
+        change(&row, Operation::Updated),
+        Some(&audited(current)),
+        Some(&audited(&row)),
+    );
     Ok(UpdateOutcome::Done(row))
 }
 
@@ -461,7 +507,11 @@ pub fn delete_value(tx: &mut Tx<'_>, current: &ValueRow) -> QueryResult<UpdateOu
     if deleted == 0 {
         return Ok(UpdateOutcome::Concurrent);
     }
-    tx.record(change(current, Operation::Deleted));
+    tx.record_diff(
+        change(current, Operation::Deleted),
+        Some(&audited(current)),
+        None,
+    );
     Ok(UpdateOutcome::Done(()))
 }
 

@@ -6,6 +6,7 @@
 use diesel::prelude::*;
 use uuid::Uuid;
 
+use crate::audit::snapshot;
 use crate::auth::TerritoryScope;
 use crate::db::{DbConnection, DbTime, DbUuid, Tx};
 use crate::pagination::PageRequest;
@@ -15,9 +16,10 @@ use crate::schema::mentoring_visits;
 
 pub const RESOURCE: &str = "mentoring_visit";
 
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = mentoring_visits)]
 pub struct VisitRow {
+    #[serde(skip)]
     pub id: DbUuid,
     pub school_id: DbUuid,
     pub territory_path: String,
@@ -32,7 +34,9 @@ pub struct VisitRow {
     pub follow_up: Option<String>,
     pub follow_up_on: Option<String>,
     pub version: i64,
+    #[serde(skip)]
     pub created_at: DbTime,
+    #[serde(skip)]
     pub updated_at: DbTime,
 }
 
@@ -88,13 +92,17 @@ pub fn insert(tx: &mut Tx<'_>, id: Uuid, data: &VisitData) -> QueryResult<VisitR
             mentoring_visits::updated_at.eq(now),
         ))
         .execute(tx.conn())?;
-    tx.record(Change {
-        resource: RESOURCE,
-        id,
-        operation: Operation::Created,
-        territory_path: data.territory_path.clone(),
-        previous_territory_path: None,
-    });
+    tx.record_diff(
+        Change {
+            resource: RESOURCE,
+            id,
+            operation: Operation::Created,
+            territory_path: data.territory_path.clone(),
+            previous_territory_path: None,
+        },
+        None,
+        Some(&snapshot(&VisitRow::new(id, data, 1, now, now))),
+    );
     Ok(VisitRow::new(id, data, 1, now, now))
 }
 
@@ -132,14 +140,24 @@ pub fn update(
     if updated == 0 {
         return Ok(UpdateOutcome::Concurrent);
     }
-    tx.record(Change {
-        resource: RESOURCE,
-        id: current.id.0,
-        operation: Operation::Updated,
-        territory_path: data.territory_path.clone(),
-        previous_territory_path: (current.territory_path != data.territory_path)
-            .then(|| current.territory_path.clone()),
-    });
+    tx.record_diff(
+        Change {
+            resource: RESOURCE,
+            id: current.id.0,
+            operation: Operation::Updated,
+            territory_path: data.territory_path.clone(),
+            previous_territory_path: (current.territory_path != data.territory_path)
+                .then(|| current.territory_path.clone()),
+        },
+        Some(&snapshot(current)),
+        Some(&snapshot(&VisitRow::new(
+            current.id.0,
+            data,
+            current.version + 1,
+            current.created_at,
+            now,
+        ))),
+    );
     Ok(UpdateOutcome::Done(VisitRow::new(
         current.id.0,
         data,
@@ -159,13 +177,17 @@ pub fn delete(tx: &mut Tx<'_>, current: &VisitRow) -> QueryResult<UpdateOutcome<
     if deleted == 0 {
         return Ok(UpdateOutcome::Concurrent);
     }
-    tx.record(Change {
-        resource: RESOURCE,
-        id: current.id.0,
-        operation: Operation::Deleted,
-        territory_path: current.territory_path.clone(),
-        previous_territory_path: None,
-    });
+    tx.record_diff(
+        Change {
+            resource: RESOURCE,
+            id: current.id.0,
+            operation: Operation::Deleted,
+            territory_path: current.territory_path.clone(),
+            previous_territory_path: None,
+        },
+        Some(&snapshot(current)),
+        None,
+    );
     Ok(UpdateOutcome::Done(()))
 }
 
@@ -221,13 +243,17 @@ pub fn follow_school(
         ))
         .execute(tx.conn())?;
     for id in ids {
-        tx.record(Change {
-            resource: RESOURCE,
-            id: id.0,
-            operation: Operation::Updated,
-            territory_path: new_path.to_owned(),
-            previous_territory_path: Some(old_path.to_owned()),
-        });
+        tx.record_diff(
+            Change {
+                resource: RESOURCE,
+                id: id.0,
+                operation: Operation::Updated,
+                territory_path: new_path.to_owned(),
+                previous_territory_path: Some(old_path.to_owned()),
+            },
+            Some(&serde_json::json!({"territory_path": old_path})),
+            Some(&serde_json::json!({"territory_path": new_path})),
+        );
     }
     Ok(())
 }

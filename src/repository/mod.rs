@@ -1,8 +1,11 @@
 //! Diesel queries, one module per resource. Functions take a connection and return
 //! `QueryResult`; lookups return `Option` rather than turning a database error into "not found".
 
+pub mod audit;
 pub mod catalogues;
 pub mod changes;
+pub mod clients;
+pub mod idempotency;
 pub mod import_jobs;
 pub mod improvement_cycles;
 pub mod indicators;

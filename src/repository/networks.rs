@@ -9,6 +9,7 @@ use diesel::prelude::*;
 use diesel::sql_types::Bool;
 use uuid::Uuid;
 
+use crate::audit::snapshot;
 use crate::auth::TerritoryScope;
 use crate::db::{DbConnection, DbTime, DbUuid, MultiBackend, Tx};
 use crate::domain::text::{escape_like, fold};
@@ -21,11 +22,13 @@ use crate::schema::{network_members, networks, organizations, schools};
 pub const RESOURCE: &str = "network";
 pub const MEMBER_RESOURCE: &str = "network_member";
 
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = networks)]
 pub struct NetworkRow {
+    #[serde(skip)]
     pub id: DbUuid,
     pub name: String,
+    #[serde(skip)]
     pub search_name: String,
     pub kind: String,
     pub country: String,
@@ -44,7 +47,9 @@ pub struct NetworkRow {
     pub challenges: String,
     pub work_plans: String,
     pub version: i64,
+    #[serde(skip)]
     pub created_at: DbTime,
+    #[serde(skip)]
     pub updated_at: DbTime,
 }
 
@@ -157,13 +162,17 @@ pub fn insert(tx: &mut Tx<'_>, id: Uuid, data: &NetworkData) -> QueryResult<Netw
             networks::updated_at.eq(now),
         ))
         .execute(tx.conn())?;
-    tx.record(Change {
-        resource: RESOURCE,
-        id,
-        operation: Operation::Created,
-        territory_path: data.territory_path.clone(),
-        previous_territory_path: None,
-    });
+    tx.record_diff(
+        Change {
+            resource: RESOURCE,
+            id,
+            operation: Operation::Created,
+            territory_path: data.territory_path.clone(),
+            previous_territory_path: None,
+        },
+        None,
+        Some(&snapshot(&NetworkRow::new(id, data, 1, now, now))),
+    );
     Ok(NetworkRow::new(id, data, 1, now, now))
 }
 
@@ -210,14 +219,24 @@ pub fn update(
     if updated == 0 {
         return Ok(UpdateOutcome::Concurrent);
     }
-    tx.record(Change {
-        resource: RESOURCE,
-        id: current.id.0,
-        operation: Operation::Updated,
-        territory_path: data.territory_path.clone(),
-        previous_territory_path: (current.territory_path != data.territory_path)
-            .then(|| current.territory_path.clone()),
-    });
+    tx.record_diff(
+        Change {
+            resource: RESOURCE,
+            id: current.id.0,
+            operation: Operation::Updated,
+            territory_path: data.territory_path.clone(),
+            previous_territory_path: (current.territory_path != data.territory_path)
+                .then(|| current.territory_path.clone()),
+        },
+        Some(&snapshot(current)),
+        Some(&snapshot(&NetworkRow::new(
+            current.id.0,
+            data,
+            current.version + 1,
+            current.created_at,
+            now,
+        ))),
+    );
     // The network's improvement cycles carry its territory: they follow it.
     crate::repository::improvement_cycles::follow_owner(
         tx,
@@ -260,13 +279,17 @@ pub fn delete(tx: &mut Tx<'_>, current: &NetworkRow) -> QueryResult<UpdateOutcom
             previous_territory_path: None,
         });
     }
-    tx.record(Change {
-        resource: RESOURCE,
-        id: current.id.0,
-        operation: Operation::Deleted,
-        territory_path: current.territory_path.clone(),
-        previous_territory_path: None,
-    });
+    tx.record_diff(
+        Change {
+            resource: RESOURCE,
+            id: current.id.0,
+            operation: Operation::Deleted,
+            territory_path: current.territory_path.clone(),
+            previous_territory_path: None,
+        },
+        Some(&snapshot(current)),
+        None,
+    );
     Ok(UpdateOutcome::Done(()))
 }
 
@@ -349,9 +372,10 @@ pub fn refers_to_school(conn: &mut DbConnection, id: Uuid) -> QueryResult<bool> 
 
 // Members.
 
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = network_members)]
 pub struct MemberRow {
+    #[serde(skip)]
     pub id: DbUuid,
     pub network_id: DbUuid,
     pub school_id: Option<DbUuid>,
@@ -361,7 +385,9 @@ pub struct MemberRow {
     pub joined_on: Option<String>,
     pub left_on: Option<String>,
     pub version: i64,
+    #[serde(skip)]
     pub created_at: DbTime,
+    #[serde(skip)]
     pub updated_at: DbTime,
 }
 
@@ -419,13 +445,24 @@ pub fn insert_member(
             network_members::updated_at.eq(now),
         ))
         .execute(tx.conn())?;
-    tx.record(Change {
-        resource: MEMBER_RESOURCE,
-        id,
-        operation: Operation::Created,
-        territory_path: network.territory_path.clone(),
-        previous_territory_path: None,
-    });
+    tx.record_diff(
+        Change {
+            resource: MEMBER_RESOURCE,
+            id,
+            operation: Operation::Created,
+            territory_path: network.territory_path.clone(),
+            previous_territory_path: None,
+        },
+        None,
+        Some(&snapshot(&MemberRow::new(
+            id,
+            network.id.0,
+            data,
+            1,
+            now,
+            now,
+        ))),
+    );
     Ok(MemberRow::new(id, network.id.0, data, 1, now, now))
 }
 
@@ -463,13 +500,24 @@ pub fn update_member(
     if updated == 0 {
         return Ok(UpdateOutcome::Concurrent);
     }
-    tx.record(Change {
-        resource: MEMBER_RESOURCE,
-        id: current.id.0,
-        operation: Operation::Updated,
-        territory_path: network.territory_path.clone(),
-        previous_territory_path: None,
-    });
+    tx.record_diff(
+        Change {
+            resource: MEMBER_RESOURCE,
+            id: current.id.0,
+            operation: Operation::Updated,
+            territory_path: network.territory_path.clone(),
+            previous_territory_path: None,
+        },
+        Some(&snapshot(current)),
+        Some(&snapshot(&MemberRow::new(
+            current.id.0,
+            network.id.0,
+            data,
+            current.version + 1,
+            current.created_at,
+            now,
+        ))),
+    );
     Ok(UpdateOutcome::Done(MemberRow::new(
         current.id.0,
         network.id.0,
@@ -494,13 +542,17 @@ pub fn delete_member(
     if deleted == 0 {
         return Ok(UpdateOutcome::Concurrent);
     }
-    tx.record(Change {
-        resource: MEMBER_RESOURCE,
-        id: current.id.0,
-        operation: Operation::Deleted,
-        territory_path: network.territory_path.clone(),
-        previous_territory_path: None,
-    });
+    tx.record_diff(
+        Change {
+            resource: MEMBER_RESOURCE,
+            id: current.id.0,
+            operation: Operation::Deleted,
+            territory_path: network.territory_path.clone(),
+            previous_territory_path: None,
+        },
+        Some(&snapshot(current)),
+        None,
+    );
     Ok(UpdateOutcome::Done(()))
 }
 

@@ -3,6 +3,7 @@
 use diesel::prelude::*;
 use uuid::Uuid;
 
+use crate::audit::snapshot;
 use crate::auth::TerritoryScope;
 use crate::db::{DbConnection, DbTime, DbUuid, Tx};
 use crate::domain::text::{escape_like, fold};
@@ -14,12 +15,14 @@ use crate::schema::organizations;
 
 pub const RESOURCE: &str = "organization";
 
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = organizations)]
 pub struct OrganizationRow {
+    #[serde(skip)]
     pub id: DbUuid,
     pub kind: String,
     pub name: String,
+    #[serde(skip)]
     pub search_name: String,
     pub country: String,
     pub territory_id: DbUuid,
@@ -28,7 +31,9 @@ pub struct OrganizationRow {
     pub etc_code: Option<String>,
     pub secretaria_level: Option<String>,
     pub version: i64,
+    #[serde(skip)]
     pub created_at: DbTime,
+    #[serde(skip)]
     pub updated_at: DbTime,
 }
 
@@ -112,14 +117,19 @@ pub fn insert(tx: &mut Tx<'_>, id: Uuid, data: &OrganizationData) -> QueryResult
             organizations::updated_at.eq(now),
         ))
         .execute(tx.conn())?;
-    tx.record(Change {
-        resource: RESOURCE,
-        id,
-        operation: Operation::Created,
-        territory_path: data.territory_path.clone(),
-        previous_territory_path: None,
-    });
-    Ok(OrganizationRow::new(id, data, 1, now, now))
+    let row = OrganizationRow::new(id, data, 1, now, now);
+    tx.record_diff(
+        Change {
+            resource: RESOURCE,
+            id,
+            operation: Operation::Created,
+            territory_path: data.territory_path.clone(),
+            previous_territory_path: None,
+        },
+        None,
+        Some(&snapshot(&row)),
+    );
+    Ok(row)
 }
 
 fn find_unscoped(conn: &mut DbConnection, id: Uuid) -> QueryResult<Option<OrganizationRow>> {
@@ -182,21 +192,26 @@ pub fn update(
     if updated == 0 {
         return Ok(UpdateOutcome::Concurrent);
     }
-    tx.record(Change {
-        resource: RESOURCE,
-        id: current.id.0,
-        operation: Operation::Updated,
-        territory_path: data.territory_path.clone(),
-        previous_territory_path: (current.territory_path != data.territory_path)
-            .then(|| current.territory_path.clone()),
-    });
-    Ok(UpdateOutcome::Done(OrganizationRow::new(
+    let row = OrganizationRow::new(
         current.id.0,
         data,
         current.version + 1,
         current.created_at,
         now,
-    )))
+    );
+    tx.record_diff(
+        Change {
+            resource: RESOURCE,
+            id: current.id.0,
+            operation: Operation::Updated,
+            territory_path: data.territory_path.clone(),
+            previous_territory_path: (current.territory_path != data.territory_path)
+                .then(|| current.territory_path.clone()),
+        },
+        Some(&snapshot(current)),
+        Some(&snapshot(&row)),
+    );
+    Ok(UpdateOutcome::Done(row))
 }
 
 pub fn delete(tx: &mut Tx<'_>, current: &OrganizationRow) -> QueryResult<UpdateOutcome<()>> {
@@ -209,13 +224,17 @@ pub fn delete(tx: &mut Tx<'_>, current: &OrganizationRow) -> QueryResult<UpdateO
     if deleted == 0 {
         return Ok(UpdateOutcome::Concurrent);
     }
-    tx.record(Change {
-        resource: RESOURCE,
-        id: current.id.0,
-        operation: Operation::Deleted,
-        territory_path: current.territory_path.clone(),
-        previous_territory_path: None,
-    });
+    tx.record_diff(
+        Change {
+            resource: RESOURCE,
+            id: current.id.0,
+            operation: Operation::Deleted,
+            territory_path: current.territory_path.clone(),
+            previous_territory_path: None,
+        },
+        Some(&snapshot(current)),
+        None,
+    );
     Ok(UpdateOutcome::Done(()))
 }
 

@@ -11,10 +11,12 @@ use crate::schema::{pei_revisions, pei_sellos};
 
 pub const RESOURCE: &str = "pei";
 
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = pei_revisions)]
 pub struct RevisionRow {
+    #[serde(skip)]
     pub id: DbUuid,
+    #[serde(skip)]
     pub school_id: DbUuid,
     pub revision: i64,
     pub period_from: i32,
@@ -24,6 +26,7 @@ pub struct RevisionRow {
     pub principles: String,
     pub school_values: String,
     pub profiles: String,
+    #[serde(skip)]
     pub created_at: DbTime,
 }
 
@@ -159,17 +162,33 @@ pub fn insert_revision(
             .values(row)
             .execute(tx.conn())?;
     }
-    tx.record(Change {
-        resource: RESOURCE,
-        id: school_id,
-        operation: if previous.is_some() {
-            Operation::Updated
-        } else {
-            Operation::Created
+    tx.record_diff(
+        Change {
+            resource: RESOURCE,
+            id: school_id,
+            operation: if previous.is_some() {
+                Operation::Updated
+            } else {
+                Operation::Created
+            },
+            territory_path: territory_path.to_owned(),
+            previous_territory_path: None,
         },
-        territory_path: territory_path.to_owned(),
-        previous_territory_path: None,
-    });
+        previous.map(crate::audit::snapshot).as_ref(),
+        Some(&crate::audit::snapshot(&RevisionRow {
+            id: DbUuid(id),
+            school_id: DbUuid(school_id),
+            revision,
+            period_from: data.period_from,
+            period_to: data.period_to,
+            vision: data.vision.clone(),
+            mission: data.mission.clone(),
+            principles: data.principles.clone(),
+            school_values: data.school_values.clone(),
+            profiles: data.profiles.clone(),
+            created_at: now,
+        })),
+    );
     Ok(PeiRecord {
         revision: RevisionRow {
             id: DbUuid(id),

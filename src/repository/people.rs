@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use diesel::prelude::*;
 use uuid::Uuid;
 
+use crate::audit::snapshot;
 use crate::auth::TerritoryScope;
 use crate::db::{DbConnection, DbTime, DbUuid, Tx};
 use crate::domain::text::{escape_like, fold};
@@ -20,11 +21,15 @@ use crate::schema::{session_attendance, sessions};
 
 pub const RESOURCE: &str = "person";
 
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+/// Serialised as the audit log's snapshot (where the name, e-mail and phone are masked):
+/// derived and bookkeeping columns left out.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = people)]
 pub struct PersonRow {
+    #[serde(skip)]
     pub id: DbUuid,
     pub name: String,
+    #[serde(skip)]
     pub search_name: String,
     pub email: Option<String>,
     pub phone: Option<String>,
@@ -32,7 +37,9 @@ pub struct PersonRow {
     pub territory_id: DbUuid,
     pub territory_path: String,
     pub version: i64,
+    #[serde(skip)]
     pub created_at: DbTime,
+    #[serde(skip)]
     pub updated_at: DbTime,
 }
 
@@ -143,15 +150,20 @@ pub fn insert(
         ))
         .execute(tx.conn())?;
     let affiliations = write_affiliations(tx, id, affiliations)?;
-    tx.record(Change {
-        resource: RESOURCE,
-        id,
-        operation: Operation::Created,
-        territory_path: data.territory_path.clone(),
-        previous_territory_path: None,
-    });
+    let person = PersonRow::new(id, data, 1, now, now);
+    tx.record_diff(
+        Change {
+            resource: RESOURCE,
+            id,
+            operation: Operation::Created,
+            territory_path: data.territory_path.clone(),
+            previous_territory_path: None,
+        },
+        None,
+        Some(&snapshot(&person)),
+    );
     Ok(PersonRecord {
-        person: PersonRow::new(id, data, 1, now, now),
+        person,
         affiliations,
     })
 }
@@ -235,22 +247,27 @@ pub fn update(
         return Ok(UpdateOutcome::Concurrent);
     }
     let affiliations = write_affiliations(tx, current.id.0, affiliations)?;
-    tx.record(Change {
-        resource: RESOURCE,
-        id: current.id.0,
-        operation: Operation::Updated,
-        territory_path: data.territory_path.clone(),
-        previous_territory_path: (current.territory_path != data.territory_path)
-            .then(|| current.territory_path.clone()),
-    });
+    let person = PersonRow::new(
+        current.id.0,
+        data,
+        current.version + 1,
+        current.created_at,
+        now,
+    );
+    tx.record_diff(
+        Change {
+            resource: RESOURCE,
+            id: current.id.0,
+            operation: Operation::Updated,
+            territory_path: data.territory_path.clone(),
+            previous_territory_path: (current.territory_path != data.territory_path)
+                .then(|| current.territory_path.clone()),
+        },
+        Some(&snapshot(current)),
+        Some(&snapshot(&person)),
+    );
     Ok(UpdateOutcome::Done(PersonRecord {
-        person: PersonRow::new(
-            current.id.0,
-            data,
-            current.version + 1,
-            current.created_at,
-            now,
-        ),
+        person,
         affiliations,
     }))
 }
@@ -288,13 +305,17 @@ pub fn delete(tx: &mut Tx<'_>, current: &PersonRow) -> QueryResult<UpdateOutcome
     if deleted == 0 {
         return Ok(UpdateOutcome::Concurrent);
     }
-    tx.record(Change {
-        resource: RESOURCE,
-        id: current.id.0,
-        operation: Operation::Deleted,
-        territory_path: current.territory_path.clone(),
-        previous_territory_path: None,
-    });
+    tx.record_diff(
+        Change {
+            resource: RESOURCE,
+            id: current.id.0,
+            operation: Operation::Deleted,
+            territory_path: current.territory_path.clone(),
+            previous_territory_path: None,
+        },
+        Some(&snapshot(current)),
+        None,
+    );
     Ok(UpdateOutcome::Done(()))
 }
 

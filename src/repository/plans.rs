@@ -19,9 +19,10 @@ use crate::schema::{pei_revisions, pei_sellos, plan_items, plan_links, plans};
 pub const RESOURCE: &str = "plan";
 pub const LINK_RESOURCE: &str = "plan_link";
 
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = plans)]
 pub struct PlanRow {
+    #[serde(skip)]
     pub id: DbUuid,
     pub kind: String,
     pub school_id: Option<DbUuid>,
@@ -36,7 +37,9 @@ pub struct PlanRow {
     pub normative_item_id: Option<DbUuid>,
     pub self_assessment: String,
     pub version: i64,
+    #[serde(skip)]
     pub created_at: DbTime,
+    #[serde(skip)]
     pub updated_at: DbTime,
 }
 
@@ -76,9 +79,10 @@ pub struct ItemRow {
     pub detail: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, serde::Serialize)]
 #[diesel(table_name = plan_links)]
 pub struct LinkRow {
+    #[serde(skip)]
     pub id: DbUuid,
     pub plan_id: DbUuid,
     pub item_id: DbUuid,
@@ -89,6 +93,7 @@ pub struct LinkRow {
     pub valid_to: Option<String>,
     pub note: Option<String>,
     pub version: i64,
+    #[serde(skip)]
     pub created_at: DbTime,
 }
 
@@ -136,12 +141,11 @@ pub fn insert(
         ))
         .execute(tx.conn())?;
     insert_items(tx, &items)?;
-    tx.record(change(
-        id,
-        Operation::Created,
-        RESOURCE,
-        &data.territory_path,
-    ));
+    tx.record_diff(
+        change(id, Operation::Created, RESOURCE, &data.territory_path),
+        None,
+        Some(&crate::audit::snapshot(&row_of(id, data, 1, now, now))),
+    );
     Ok(PlanRecord {
         plan: row_of(id, data, 1, now, now),
         items,
@@ -242,12 +246,22 @@ pub fn update(
     diesel::delete(plan_items::table.filter(plan_items::plan_id.eq(current.id)))
         .execute(tx.conn())?;
     insert_items(tx, &items)?;
-    tx.record(change(
-        current.id.0,
-        Operation::Updated,
-        RESOURCE,
-        &data.territory_path,
-    ));
+    tx.record_diff(
+        change(
+            current.id.0,
+            Operation::Updated,
+            RESOURCE,
+            &data.territory_path,
+        ),
+        Some(&crate::audit::snapshot(current)),
+        Some(&crate::audit::snapshot(&row_of(
+            current.id.0,
+            data,
+            version,
+            current.created_at,
+            now,
+        ))),
+    );
     Ok(UpdateOutcome::Done(PlanRecord {
         plan: row_of(current.id.0, data, version, current.created_at, now),
         items,
@@ -300,12 +314,16 @@ pub fn delete(tx: &mut Tx<'_>, current: &PlanRow) -> QueryResult<UpdateOutcome<(
     if deleted == 0 {
         return Ok(UpdateOutcome::Concurrent);
     }
-    tx.record(change(
-        current.id.0,
-        Operation::Deleted,
-        RESOURCE,
-        &current.territory_path,
-    ));
+    tx.record_diff(
+        change(
+            current.id.0,
+            Operation::Deleted,
+            RESOURCE,
+            &current.territory_path,
+        ),
+        Some(&crate::audit::snapshot(current)),
+        None,
+    );
     Ok(UpdateOutcome::Done(()))
 }
 
@@ -517,12 +535,11 @@ pub fn insert_link(tx: &mut Tx<'_>, link: &LinkRow, territory_path: &str) -> Que
     diesel::insert_into(plan_links::table)
         .values(link)
         .execute(tx.conn())?;
-    tx.record(change(
-        link.id.0,
-        Operation::Created,
-        LINK_RESOURCE,
-        territory_path,
-    ));
+    tx.record_diff(
+        change(link.id.0, Operation::Created, LINK_RESOURCE, territory_path),
+        None,
+        Some(&crate::audit::snapshot(link)),
+    );
     Ok(())
 }
 
@@ -628,12 +645,16 @@ pub fn update_link(
     if updated == 0 {
         return Ok(UpdateOutcome::Concurrent);
     }
-    tx.record(change(
-        link.id.0,
-        Operation::Updated,
-        LINK_RESOURCE,
-        territory_path,
-    ));
+    tx.record_diff(
+        change(link.id.0, Operation::Updated, LINK_RESOURCE, territory_path),
+        Some(&crate::audit::snapshot(link)),
+        Some(&crate::audit::snapshot(&LinkRow {
+            valid_to: valid_to.clone(),
+            note: note.clone(),
+            version: link.version + 1,
+            ..link.clone()
+        })),
+    );
     Ok(UpdateOutcome::Done(LinkRow {
         valid_to,
         note,
@@ -656,12 +677,11 @@ pub fn delete_link(
     if deleted == 0 {
         return Ok(UpdateOutcome::Concurrent);
     }
-    tx.record(change(
-        link.id.0,
-        Operation::Deleted,
-        LINK_RESOURCE,
-        territory_path,
-    ));
+    tx.record_diff(
+        change(link.id.0, Operation::Deleted, LINK_RESOURCE, territory_path),
+        Some(&crate::audit::snapshot(link)),
+        None,
+    );
     Ok(UpdateOutcome::Done(()))
 }
 

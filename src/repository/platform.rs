@@ -2,6 +2,8 @@
 //! agreements and plans tables, grouped in the database: one statement per figure and period,
 //! whatever the number of networks or schools.
 
+use std::collections::HashMap;
+
 use diesel::dsl::{count_star, sum};
 use diesel::prelude::*;
 use uuid::Uuid;
@@ -120,13 +122,14 @@ pub fn head_counts(
             sum(session_participant_counts::invited),
         ))
         .load(conn)?;
+    let with_invited: HashMap<Uuid, (i64, i64)> = with_invited
+        .into_iter()
+        .map(|(id, _, present, invited)| (id.0, (present.unwrap_or(0), invited.unwrap_or(0))))
+        .collect();
     Ok(all
         .into_iter()
         .map(|(id, path, counted)| {
-            let (present, invited) = with_invited
-                .iter()
-                .find(|(other, ..)| *other == id)
-                .map_or((0, 0), |(_, _, p, i)| (p.unwrap_or(0), i.unwrap_or(0)));
+            let (present, invited) = with_invited.get(&id.0).copied().unwrap_or((0, 0));
             ((id.0, path), counted.unwrap_or(0), present, invited)
         })
         .collect())
@@ -178,13 +181,15 @@ pub fn due_agreements(
         ))
         .load(conn)?;
     let follow_ups: Vec<DbUuid> = rows.iter().filter_map(|r| r.4).collect();
-    let dates: Vec<(DbUuid, Option<String>)> = if follow_ups.is_empty() {
-        Vec::new()
+    let dates: HashMap<DbUuid, Option<String>> = if follow_ups.is_empty() {
+        HashMap::new()
     } else {
         sessions::table
             .filter(sessions::id.eq_any(follow_ups))
             .select((sessions::id, sessions::date))
-            .load(conn)?
+            .load::<(DbUuid, Option<String>)>(conn)?
+            .into_iter()
+            .collect()
     };
     Ok(rows
         .into_iter()
@@ -194,12 +199,7 @@ pub fn due_agreements(
                 due_on: due_on?,
                 status,
                 done_on,
-                followed_up_on: followed.and_then(|f| {
-                    dates
-                        .iter()
-                        .find(|(id, _)| *id == f)
-                        .and_then(|(_, d)| d.clone())
-                }),
+                followed_up_on: followed.and_then(|f| dates.get(&f).cloned().flatten()),
             })
         })
         .collect())

@@ -3,6 +3,7 @@
 use diesel::prelude::*;
 use uuid::Uuid;
 
+use crate::audit::snapshot;
 use crate::auth::TerritoryScope;
 use crate::db::{DbConnection, DbTime, DbUuid, Tx};
 use crate::domain::text::{escape_like, fold};
@@ -14,12 +15,15 @@ use crate::schema::schools;
 
 pub const RESOURCE: &str = "school";
 
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+/// Serialised as the audit log's snapshot: derived and bookkeeping columns left out.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = schools)]
 pub struct SchoolRow {
+    #[serde(skip)]
     pub id: DbUuid,
     pub country: String,
     pub name: String,
+    #[serde(skip)]
     pub search_name: String,
     pub territory_id: DbUuid,
     pub territory_path: String,
@@ -35,7 +39,9 @@ pub struct SchoolRow {
     pub secretaria_id: Option<DbUuid>,
     pub sedes: String,
     pub version: i64,
+    #[serde(skip)]
     pub created_at: DbTime,
+    #[serde(skip)]
     pub updated_at: DbTime,
 }
 
@@ -158,28 +164,36 @@ pub fn insert(tx: &mut Tx<'_>, id: Uuid, data: &SchoolData) -> QueryResult<Schoo
             schools::updated_at.eq(now),
         ))
         .execute(tx.conn())?;
-    tx.record(Change {
-        resource: RESOURCE,
-        id,
-        operation: Operation::Created,
-        territory_path: data.territory_path.clone(),
-        previous_territory_path: None,
-    });
-    Ok(SchoolRow::new(id, data, 1, now, now))
+    let row = SchoolRow::new(id, data, 1, now, now);
+    tx.record_diff(
+        Change {
+            resource: RESOURCE,
+            id,
+            operation: Operation::Created,
+            territory_path: data.territory_path.clone(),
+            previous_territory_path: None,
+        },
+        None,
+        Some(&snapshot(&row)),
+    );
+    Ok(row)
 }
 
 /// The school, if it exists in the scope.
+/// A school by id, if it lies in the scope. The scope is checked on the row rather than in
+/// SQL: the statement is then the same for every caller, and the connection keeps it prepared
+/// (a boxed scope condition is planned again at every call).
 pub fn find(
     conn: &mut DbConnection,
     id: Uuid,
     scope: &TerritoryScope,
 ) -> QueryResult<Option<SchoolRow>> {
-    schools::table
+    let row = schools::table
         .select(SchoolRow::as_select())
         .filter(schools::id.eq(DbUuid(id)))
-        .filter(scoped::within(schools::territory_path, scope))
-        .first(conn)
-        .optional()
+        .first::<SchoolRow>(conn)
+        .optional()?;
+    Ok(row.filter(|row| scope.contains_path(&row.territory_path)))
 }
 
 /// How `GET /schools/by-code/{code}` names a school.
@@ -226,14 +240,25 @@ pub fn update(
     if updated == 0 {
         return Ok(UpdateOutcome::Concurrent);
     }
-    tx.record(Change {
-        resource: RESOURCE,
-        id: current.id.0,
-        operation: Operation::Updated,
-        territory_path: data.territory_path.clone(),
-        previous_territory_path: (current.territory_path != data.territory_path)
-            .then(|| current.territory_path.clone()),
-    });
+    let row = SchoolRow::new(
+        current.id.0,
+        data,
+        current.version + 1,
+        current.created_at,
+        now,
+    );
+    tx.record_diff(
+        Change {
+            resource: RESOURCE,
+            id: current.id.0,
+            operation: Operation::Updated,
+            territory_path: data.territory_path.clone(),
+            previous_territory_path: (current.territory_path != data.territory_path)
+                .then(|| current.territory_path.clone()),
+        },
+        Some(&snapshot(current)),
+        Some(&snapshot(&row)),
+    );
     // What carries the school's territory follows it.
     improvement_cycles::follow_owner(
         tx,
@@ -247,13 +272,7 @@ pub fn update(
         &current.territory_path,
         &data.territory_path,
     )?;
-    Ok(UpdateOutcome::Done(SchoolRow::new(
-        current.id.0,
-        data,
-        current.version + 1,
-        current.created_at,
-        now,
-    )))
+    Ok(UpdateOutcome::Done(row))
 }
 
 pub fn delete(tx: &mut Tx<'_>, current: &SchoolRow) -> QueryResult<UpdateOutcome<()>> {
@@ -266,13 +285,17 @@ pub fn delete(tx: &mut Tx<'_>, current: &SchoolRow) -> QueryResult<UpdateOutcome
     if deleted == 0 {
         return Ok(UpdateOutcome::Concurrent);
     }
-    tx.record(Change {
-        resource: RESOURCE,
-        id: current.id.0,
-        operation: Operation::Deleted,
-        territory_path: current.territory_path.clone(),
-        previous_territory_path: None,
-    });
+    tx.record_diff(
+        Change {
+            resource: RESOURCE,
+            id: current.id.0,
+            operation: Operation::Deleted,
+            territory_path: current.territory_path.clone(),
+            previous_territory_path: None,
+        },
+        Some(&snapshot(current)),
+        None,
+    );
     Ok(UpdateOutcome::Done(()))
 }
 

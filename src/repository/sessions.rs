@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use diesel::prelude::*;
 use uuid::Uuid;
 
+use crate::audit::snapshot;
 use crate::auth::TerritoryScope;
 use crate::db::{DbConnection, DbTime, DbUuid, Tx};
 use crate::pagination::PageRequest;
@@ -20,9 +21,10 @@ use crate::schema::{
 
 pub const RESOURCE: &str = "session";
 
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = sessions)]
 pub struct SessionRow {
+    #[serde(skip)]
     pub id: DbUuid,
     pub network_id: DbUuid,
     pub title: String,
@@ -40,7 +42,9 @@ pub struct SessionRow {
     pub notes: Option<String>,
     pub sort_key: String,
     pub version: i64,
+    #[serde(skip)]
     pub created_at: DbTime,
+    #[serde(skip)]
     pub updated_at: DbTime,
 }
 
@@ -228,13 +232,19 @@ pub fn insert(
         ))
         .execute(tx.conn())?;
     let parts = write_parts(tx, id, parts)?;
-    tx.record(Change {
-        resource: RESOURCE,
-        id,
-        operation: Operation::Created,
-        territory_path: network.territory_path.clone(),
-        previous_territory_path: None,
-    });
+    tx.record_diff(
+        Change {
+            resource: RESOURCE,
+            id,
+            operation: Operation::Created,
+            territory_path: network.territory_path.clone(),
+            previous_territory_path: None,
+        },
+        None,
+        Some(&snapshot(&SessionRow::new(
+            id, network.id, data, 1, now, now,
+        ))),
+    );
     Ok(SessionRecord {
         session: SessionRow::new(id, network.id, data, 1, now, now),
         parts,
@@ -349,13 +359,24 @@ pub fn update(
         return Ok(UpdateOutcome::Concurrent);
     }
     let parts = write_parts(tx, current.id.0, parts)?;
-    tx.record(Change {
-        resource: RESOURCE,
-        id: current.id.0,
-        operation: Operation::Updated,
-        territory_path: network.territory_path.clone(),
-        previous_territory_path: None,
-    });
+    tx.record_diff(
+        Change {
+            resource: RESOURCE,
+            id: current.id.0,
+            operation: Operation::Updated,
+            territory_path: network.territory_path.clone(),
+            previous_territory_path: None,
+        },
+        Some(&snapshot(current)),
+        Some(&snapshot(&SessionRow::new(
+            current.id.0,
+            current.network_id,
+            data,
+            current.version + 1,
+            current.created_at,
+            now,
+        ))),
+    );
     Ok(UpdateOutcome::Done(SessionRecord {
         session: SessionRow::new(
             current.id.0,
@@ -394,13 +415,17 @@ pub fn delete(
     if deleted == 0 {
         return Ok(UpdateOutcome::Concurrent);
     }
-    tx.record(Change {
-        resource: RESOURCE,
-        id: current.id.0,
-        operation: Operation::Deleted,
-        territory_path: network.territory_path.clone(),
-        previous_territory_path: None,
-    });
+    tx.record_diff(
+        Change {
+            resource: RESOURCE,
+            id: current.id.0,
+            operation: Operation::Deleted,
+            territory_path: network.territory_path.clone(),
+            previous_territory_path: None,
+        },
+        Some(&snapshot(current)),
+        None,
+    );
     Ok(UpdateOutcome::Done(()))
 }
 

@@ -80,6 +80,7 @@ pub struct AnalyticsParams {
     #[param(example = "CO-05")]
     pub org_unit: Vec<String>,
     /// Only this disaggregation (`level=primaria`); the totals when absent.
+    #[param(example = "level=primaria", max_length = 500)]
     pub disaggregation: Option<String>,
     /// With the summed numerators and denominators of ratio indicators.
     pub numerators: Option<bool>,

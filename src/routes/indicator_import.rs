@@ -73,6 +73,7 @@ pub struct ImportParams {
     pub atomic: Option<bool>,
     /// For CSV: read the file through this declared mapping (`men-municipal`) rather than by
     /// its header (the generic layout, or a mapping whose columns the header has).
+    #[param(example = "men-municipal", max_length = 64)]
     pub mapping: Option<String>,
 }
 

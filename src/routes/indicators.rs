@@ -459,7 +459,7 @@ pub async fn create_indicator(
                 created_at: now,
                 updated_at: now,
             };
-            repo::insert_definition(tx.conn(), &row)?;
+            repo::insert_definition(tx, &row)?;
             Ok(row)
         })
         .await?;
@@ -527,7 +527,7 @@ pub async fn delete_indicator(
         if repo::definition_has_values(tx.conn(), current.id)? {
             return Err(ApiError::InUse);
         }
-        match repo::delete_definition(tx.conn(), current.id, current.version)? {
+        match repo::delete_definition(tx, &current)? {
             0 => Err(ApiError::ConcurrentChange),
             _ => Ok(()),
         }
@@ -1012,7 +1012,7 @@ pub struct ValueListParams {
     /// Only values whose period ends on or before this day.
     pub to: Option<NaiveDate>,
     /// Only this disaggregation (`level=primaria`; `total` for the totals).
-    #[param(example = "total")]
+    #[param(example = "total", max_length = 500)]
     pub disaggregation: Option<String>,
     /// Page size, 1-500.
     #[param(minimum = 1, maximum = 500, default = 50)]

@@ -2,9 +2,12 @@
 
 pub mod analytics;
 pub mod articulation;
+pub mod audit;
 pub mod catalogues;
 pub mod changes;
+pub mod clients;
 pub mod common;
+pub mod discovery;
 pub mod health;
 pub mod import_jobs;
 pub mod improvement_cycles;
@@ -14,6 +17,7 @@ pub mod links;
 pub mod live_indicators;
 pub mod mentoring_visits;
 pub mod networks;
+pub mod oauth;
 pub mod organizations;
 pub mod pei;
 pub mod people;
@@ -36,7 +40,8 @@ where
 }
 
 fn api_v1(cfg: &mut ServiceConfig) {
-    cfg.service(territories::list_territories)
+    cfg.service(discovery::get_discovery)
+        .service(territories::list_territories)
         .service(territories::get_territory)
         .service(territories::list_territory_ancestors)
         .service(territories::list_territory_descendants)
@@ -129,11 +134,21 @@ fn api_v1(cfg: &mut ServiceConfig) {
         .service(indicators::replace_indicator_value)
         .service(indicators::delete_indicator_value)
         .service(analytics::get_analytics)
-        .service(changes::list_changes);
+        .service(changes::list_changes)
+        .service(clients::list_clients)
+        .service(clients::create_client)
+        .service(clients::get_client)
+        .service(clients::update_client)
+        .service(clients::rotate_client_secret)
+        .service(clients::revoke_client)
+        .service(audit::list_audit_entries);
 }
 
 fn operations(cfg: &mut ServiceConfig) {
-    cfg.service(health::live)
+    cfg.service(oauth::create_token)
+        .service(oauth::get_token_info)
+        .service(oauth::get_jwks)
+        .service(health::live)
         .service(health::ready)
         .service(health::metrics);
 }

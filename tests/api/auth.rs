@@ -4,8 +4,8 @@ use jsonwebtoken::{Algorithm, EncodingKey};
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    ES256_KID, JWKS_KID, RS256_KID, TEST_SECRET, TestApp, assert_problem, backends, claims,
-    es256_key, fixture, other_rs256_key, rs256_key, sign,
+    ES256_KID, JWKS_KID, Options, RS256_KID, TEST_SECRET, TestApp, assert_problem, backends,
+    claims, es256_key, fixture, other_rs256_key, rs256_key, sign,
 };
 
 const PATH: &str = "/api/v1/territories/CL-13";
@@ -343,5 +343,38 @@ async fn auth_problems_speak_the_clients_language() {
         assert_eq!(response.headers()["content-language"], "es");
         let problem = assert_problem(response, 401).await;
         assert_eq!(problem["title"], "Se requiere autenticación");
+    }
+}
+
+#[actix_web::test]
+async fn a_token_that_was_accepted_is_refused_once_it_expires() {
+    // Verified tokens are remembered (an ES256 check is costly): the memory must not outlive
+    // the token.
+    for backend in backends() {
+        let app = TestApp::spawn_with(
+            backend,
+            Options {
+                customise: Some(Box::new(|settings| {
+                    settings.jwt.leeway = std::time::Duration::ZERO;
+                })),
+                ..Options::default()
+            },
+        )
+        .await;
+        let now = jsonwebtoken::get_current_timestamp();
+        let hs = EncodingKey::from_secret(TEST_SECRET.as_bytes());
+        let token = sign(
+            Algorithm::HS256,
+            None,
+            &with(claims("territories:read"), json!({"exp": now + 2})),
+            &hs,
+        );
+        for _ in 0..3 {
+            let response = app.get("/api/v1/territories/CL-09", Some(&token)).await;
+            assert_eq!(response.status(), 200);
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(3100)).await;
+        let response = app.get("/api/v1/territories/CL-09", Some(&token)).await;
+        assert_problem(response, 401).await;
     }
 }

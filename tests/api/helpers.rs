@@ -11,6 +11,7 @@ use diesel::{Connection, PgConnection, RunQueryDsl};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use redes::auth::token::{TokenRequest, mint, signing_secret};
 use redes::configuration::{DatabaseUrl, PublicKeyFile, Settings};
+use redes::db::Db;
 use redes::startup::Application;
 use secrecy::SecretString;
 use serde_json::{Value, json};
@@ -113,6 +114,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub settings: Settings,
     pub data_dir: TempDir,
+    /// The app's database handle: its statement count shows what a request cost.
+    pub db: Db,
     /// Dropped with the app: the PostgreSQL database goes with it.
     _database: Option<TestDatabase>,
 }
@@ -139,6 +142,9 @@ impl TestApp {
         settings.http.bind = "127.0.0.1:0".into();
         settings.http.workers = 1;
         settings.database.pool_size = 4;
+        // Tests drive one subject faster than a client may go: per-client limits are off
+        // unless a test turns them on (see `oauth.rs`).
+        settings.rate_limit.per_second = 0;
         if !options.generated_secret {
             settings.jwt.secret = Some(SecretString::from(TEST_SECRET));
         }
@@ -179,6 +185,7 @@ impl TestApp {
                 .expect("HTTP client"),
             settings,
             data_dir,
+            db,
             _database: database,
         }
     }

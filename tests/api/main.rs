@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod analytics;
+mod audit;
 mod auth;
 mod authorization;
 mod bodies;
@@ -14,12 +15,14 @@ mod cli;
 mod errors;
 mod health;
 mod helpers;
+mod idempotency;
 mod import_jobs;
 mod improvement_cycles;
 mod indicator_import;
 mod indicators;
 mod mentoring_visits;
 mod networks;
+mod oauth;
 mod openapi;
 mod organizations;
 mod pei;
@@ -27,4 +30,5 @@ mod plans;
 mod schools;
 mod scoping;
 mod sessions;
+mod statements;
 mod territories;

@@ -47,6 +47,8 @@ fn sample(parameter: &Value) -> String {
 struct Operation {
     method: String,
     path: String,
+    /// Authenticated with HTTP Basic (the token endpoint), tested in `oauth.rs`.
+    basic: bool,
     scopes: Option<Vec<String>>,
     parameters: Vec<Value>,
     /// The first example of the JSON request body, if the operation takes one.
@@ -80,9 +82,13 @@ fn operations(doc: &Value) -> Vec<Operation> {
             } else {
                 None
             };
+            let basic = operation["security"]
+                .as_array()
+                .is_some_and(|r| r.iter().any(|r| r.get("basic").is_some()));
             operations.push(Operation {
                 method: method.to_uppercase(),
                 path: path.clone(),
+                basic,
                 scopes,
                 parameters: operation["parameters"]
                     .as_array()
@@ -137,6 +143,14 @@ fn order(operation: &Operation) -> (u8, i8, String) {
     }
 }
 
+/// A write asked only to report what it would do (`dry_run`) writes nothing to audit.
+fn is_dry_run(query: &[(String, String)], body: Option<&Value>) -> bool {
+    query
+        .iter()
+        .any(|(name, value)| name == "dry_run" && value == "true")
+        || body.is_some_and(|b| b["dry_run"] == true || b["options"]["dry_run"] == true)
+}
+
 #[actix_web::test]
 async fn every_operation_enforces_its_documented_security_and_works_with_its_examples() {
     for backend in backends() {
@@ -146,6 +160,7 @@ async fn every_operation_enforces_its_documented_security_and_works_with_its_exa
         assert!(operations.len() >= 20, "{} operations", operations.len());
         operations.sort_by_key(order);
         let mut created: HashMap<String, String> = HashMap::new();
+        let auditor = app.token(&["audit:read"], &["CL", "CO"]);
         for operation in &operations {
             let method = reqwest::Method::from_bytes(operation.method.as_bytes()).unwrap();
             let path = concrete_path(operation, &created);
@@ -160,6 +175,9 @@ async fn every_operation_enforces_its_documented_security_and_works_with_its_exa
                 }
                 request
             };
+            if operation.basic {
+                continue;
+            }
             let Some(scopes) = &operation.scopes else {
                 let response = request(None).send().await.unwrap();
                 assert_eq!(response.status(), 200, "{name} is public");
@@ -173,12 +191,24 @@ async fn every_operation_enforces_its_documented_security_and_works_with_its_exa
             );
             assert_problem(anonymous, 401).await;
 
-            let powerless = app.token(&[], &["CL", "CO"]);
-            assert_problem(request(Some(&powerless)).send().await.unwrap(), 403).await;
+            // An operation any valid token may call (token info) has no scope to lack.
+            if !scopes.is_empty() {
+                let powerless = app.token(&[], &["CL", "CO"]);
+                assert_problem(request(Some(&powerless)).send().await.unwrap(), 403).await;
+            }
 
             // With its scopes, its example body and every documented query parameter set to its
-            // example, the operation succeeds: the code accepts what the document promises.
-            let scopes: Vec<&str> = scopes.iter().map(String::as_str).collect();
+            // example, the operation succeeds: the code accepts what the document promises. A
+            // body that grants scopes (an API client's) needs the caller to hold them too.
+            let granted: Vec<String> = operation
+                .body_example
+                .as_ref()
+                .and_then(|b| b["scopes"].as_array().cloned())
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|s| s.as_str().map(str::to_owned))
+                .collect();
+            let scopes: Vec<&str> = scopes.iter().chain(&granted).map(String::as_str).collect();
             let token = app.token(&scopes, &["CL", "CO"]);
             let query: Vec<(String, String)> = operation
                 .parameters
@@ -189,13 +219,30 @@ async fn every_operation_enforces_its_documented_security_and_works_with_its_exa
                 // A parameter with no documented value is left out rather than sent empty.
                 .filter(|(_, value)| !value.is_empty())
                 .collect();
-            let response = request(Some(&token)).query(&query).send().await.unwrap();
+            let request_id = format!("openapi-{}", uuid::Uuid::new_v4());
+            let response = request(Some(&token))
+                .query(&query)
+                .header("X-Request-Id", &request_id)
+                .send()
+                .await
+                .unwrap();
             let status = response.status();
             let text = response.text().await.unwrap();
             assert!(
                 status.is_success(),
                 "{name} with {query:?}: {status} {text}"
             );
+            // Nothing is written without its audit entry: every successful write leaves at
+            // least one entry carrying its request id.
+            if operation.method != "GET" && !is_dry_run(&query, operation.body_example.as_ref()) {
+                let entries = app
+                    .read(&format!("/api/v1/audit?request_id={request_id}"), &auditor)
+                    .await;
+                assert!(
+                    !entries["items"].as_array().unwrap().is_empty(),
+                    "{name} wrote without an audit entry"
+                );
+            }
             // The import also runs as a job (`Prefer: respond-async`): its status URL is the
             // object the job operation reads.
             if operation.path.ends_with(":import")
@@ -204,8 +251,8 @@ async fn every_operation_enforces_its_documented_security_and_works_with_its_exa
                 let id = start_import_job(&app, &token, &concrete_body(example, &created)).await;
                 created.insert(IMPORT_JOBS.to_owned(), id);
             }
-            // A true action (`:import`) creates no object of its own.
-            if operation.method == "POST" && !operation.path.contains(':') {
+            // A true action (`:import`, a secret's rotation) creates no object of its own.
+            if operation.method == "POST" && !operation.path.contains(':') && status == 201 {
                 let body: Value = serde_json::from_str(&text).unwrap();
                 record_created(&mut created, &operation.path, &body);
                 if let Some(example) = &operation.body_example {
@@ -243,6 +290,31 @@ fn the_document_describes_every_operation_and_schema() {
                 operation.path,
                 parameter["name"]
             );
+            // Free text in a query is bounded and NUL-free in the document, as the server
+            // reads it: a value the document allows is never refused with a 400.
+            let schema = &parameter["schema"];
+            let free_text = parameter["in"] == "query"
+                && parameter["name"] != "cursor"
+                && schema["type"] == "string"
+                && schema["enum"].is_null()
+                && schema["format"].is_null();
+            if free_text {
+                let pattern = schema["pattern"].as_str().unwrap_or_else(|| {
+                    panic!(
+                        "{} {} {}: free text without a pattern",
+                        operation.method, operation.path, parameter["name"]
+                    )
+                });
+                // A pattern of fixed alternatives bounds the length itself.
+                let open = pattern.contains('*') || pattern.contains('+');
+                assert!(
+                    !open || schema["maxLength"].is_u64(),
+                    "{} {} {}: free text without maxLength",
+                    operation.method,
+                    operation.path,
+                    parameter["name"]
+                );
+            }
         }
         // Request bodies are closed: a property a client may not set is refused, not ignored.
         let bodies = raw["requestBody"]["content"]
@@ -268,8 +340,13 @@ fn the_document_describes_every_operation_and_schema() {
                 operation.path
             );
         }
-        if operation.scopes.is_some() {
-            for status in ["401", "403", "503"] {
+        if let Some(scopes) = operation.scopes.as_ref().filter(|_| !operation.basic) {
+            let statuses: &[&str] = if scopes.is_empty() {
+                &["401", "503"]
+            } else {
+                &["401", "403", "503"]
+            };
+            for status in statuses {
                 assert!(
                     raw["responses"][status].is_object(),
                     "{} lacks {status}",
