@@ -226,8 +226,8 @@ fn refine(doc: &mut Value) {
                     }
                     // Free text in a query (a name fragment, a code, a principal) is read as
                     // PostgreSQL text, which cannot hold NUL: documented, so a NUL is the
-                    // contract's 400 rather than a surprise. Cursors are opaque: any string
-                    // is read (one Redes did not issue names no position).
+                    // contract's 400 rather than a surprise. Cursors are opaque tokens Redes
+                    // issued (any other is a 400 `invalid_cursor`), not text to constrain.
                     let schema = &parameter["schema"];
                     let free_text = schema["type"] == "string"
                         && ["pattern", "enum", "format", "$ref"]
