@@ -91,6 +91,7 @@ pub fn insert(tx: &mut Tx<'_>, id: Uuid, data: &CycleData) -> QueryResult<CycleR
             improvement_cycles::updated_at.eq(now),
         ))
         .execute(tx.conn())?;
+    let row = CycleRow::new(id, data, 1, now, now);
     tx.record_diff(
         Change {
             resource: RESOURCE,
@@ -100,9 +101,9 @@ pub fn insert(tx: &mut Tx<'_>, id: Uuid, data: &CycleData) -> QueryResult<CycleR
             previous_territory_path: None,
         },
         None,
-        Some(&snapshot(&CycleRow::new(id, data, 1, now, now))),
+        Some(&snapshot(&row)),
     );
-    Ok(CycleRow::new(id, data, 1, now, now))
+    Ok(row)
 }
 
 /// The cycle, if the scope sees it: in the scope's territories, or (a network's cycle) where
@@ -156,6 +157,13 @@ pub fn update(
     if updated == 0 {
         return Ok(UpdateOutcome::Concurrent);
     }
+    let row = CycleRow::new(
+        current.id.0,
+        data,
+        current.version + 1,
+        current.created_at,
+        now,
+    );
     tx.record_diff(
         Change {
             resource: RESOURCE,
@@ -166,21 +174,9 @@ pub fn update(
                 .then(|| current.territory_path.clone()),
         },
         Some(&snapshot(current)),
-        Some(&snapshot(&CycleRow::new(
-            current.id.0,
-            data,
-            current.version + 1,
-            current.created_at,
-            now,
-        ))),
+        Some(&snapshot(&row)),
     );
-    Ok(UpdateOutcome::Done(CycleRow::new(
-        current.id.0,
-        data,
-        current.version + 1,
-        current.created_at,
-        now,
-    )))
+    Ok(UpdateOutcome::Done(row))
 }
 
 pub fn delete(tx: &mut Tx<'_>, current: &CycleRow) -> QueryResult<UpdateOutcome<()>> {

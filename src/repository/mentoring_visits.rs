@@ -92,6 +92,7 @@ pub fn insert(tx: &mut Tx<'_>, id: Uuid, data: &VisitData) -> QueryResult<VisitR
             mentoring_visits::updated_at.eq(now),
         ))
         .execute(tx.conn())?;
+    let row = VisitRow::new(id, data, 1, now, now);
     tx.record_diff(
         Change {
             resource: RESOURCE,
@@ -101,9 +102,9 @@ pub fn insert(tx: &mut Tx<'_>, id: Uuid, data: &VisitData) -> QueryResult<VisitR
             previous_territory_path: None,
         },
         None,
-        Some(&snapshot(&VisitRow::new(id, data, 1, now, now))),
+        Some(&snapshot(&row)),
     );
-    Ok(VisitRow::new(id, data, 1, now, now))
+    Ok(row)
 }
 
 /// The visit, if the scope sees it.
@@ -140,6 +141,13 @@ pub fn update(
     if updated == 0 {
         return Ok(UpdateOutcome::Concurrent);
     }
+    let row = VisitRow::new(
+        current.id.0,
+        data,
+        current.version + 1,
+        current.created_at,
+        now,
+    );
     tx.record_diff(
         Change {
             resource: RESOURCE,
@@ -150,21 +158,9 @@ pub fn update(
                 .then(|| current.territory_path.clone()),
         },
         Some(&snapshot(current)),
-        Some(&snapshot(&VisitRow::new(
-            current.id.0,
-            data,
-            current.version + 1,
-            current.created_at,
-            now,
-        ))),
+        Some(&snapshot(&row)),
     );
-    Ok(UpdateOutcome::Done(VisitRow::new(
-        current.id.0,
-        data,
-        current.version + 1,
-        current.created_at,
-        now,
-    )))
+    Ok(UpdateOutcome::Done(row))
 }
 
 pub fn delete(tx: &mut Tx<'_>, current: &VisitRow) -> QueryResult<UpdateOutcome<()>> {

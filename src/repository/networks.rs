@@ -162,6 +162,7 @@ pub fn insert(tx: &mut Tx<'_>, id: Uuid, data: &NetworkData) -> QueryResult<Netw
             networks::updated_at.eq(now),
         ))
         .execute(tx.conn())?;
+    let row = NetworkRow::new(id, data, 1, now, now);
     tx.record_diff(
         Change {
             resource: RESOURCE,
@@ -171,9 +172,9 @@ pub fn insert(tx: &mut Tx<'_>, id: Uuid, data: &NetworkData) -> QueryResult<Netw
             previous_territory_path: None,
         },
         None,
-        Some(&snapshot(&NetworkRow::new(id, data, 1, now, now))),
+        Some(&snapshot(&row)),
     );
-    Ok(NetworkRow::new(id, data, 1, now, now))
+    Ok(row)
 }
 
 /// The network, if the scope sees it.
@@ -219,6 +220,13 @@ pub fn update(
     if updated == 0 {
         return Ok(UpdateOutcome::Concurrent);
     }
+    let row = NetworkRow::new(
+        current.id.0,
+        data,
+        current.version + 1,
+        current.created_at,
+        now,
+    );
     tx.record_diff(
         Change {
             resource: RESOURCE,
@@ -229,13 +237,7 @@ pub fn update(
                 .then(|| current.territory_path.clone()),
         },
         Some(&snapshot(current)),
-        Some(&snapshot(&NetworkRow::new(
-            current.id.0,
-            data,
-            current.version + 1,
-            current.created_at,
-            now,
-        ))),
+        Some(&snapshot(&row)),
     );
     // The network's improvement cycles carry its territory: they follow it.
     crate::repository::improvement_cycles::follow_owner(
@@ -244,13 +246,7 @@ pub fn update(
         &current.territory_path,
         &data.territory_path,
     )?;
-    Ok(UpdateOutcome::Done(NetworkRow::new(
-        current.id.0,
-        data,
-        current.version + 1,
-        current.created_at,
-        now,
-    )))
+    Ok(UpdateOutcome::Done(row))
 }
 
 /// Deletes the network and its memberships, each deletion in the change journal.
@@ -445,6 +441,7 @@ pub fn insert_member(
             network_members::updated_at.eq(now),
         ))
         .execute(tx.conn())?;
+    let row = MemberRow::new(id, network.id.0, data, 1, now, now);
     tx.record_diff(
         Change {
             resource: MEMBER_RESOURCE,
@@ -454,16 +451,9 @@ pub fn insert_member(
             previous_territory_path: None,
         },
         None,
-        Some(&snapshot(&MemberRow::new(
-            id,
-            network.id.0,
-            data,
-            1,
-            now,
-            now,
-        ))),
+        Some(&snapshot(&row)),
     );
-    Ok(MemberRow::new(id, network.id.0, data, 1, now, now))
+    Ok(row)
 }
 
 pub fn find_member(
@@ -500,6 +490,14 @@ pub fn update_member(
     if updated == 0 {
         return Ok(UpdateOutcome::Concurrent);
     }
+    let row = MemberRow::new(
+        current.id.0,
+        network.id.0,
+        data,
+        current.version + 1,
+        current.created_at,
+        now,
+    );
     tx.record_diff(
         Change {
             resource: MEMBER_RESOURCE,
@@ -509,23 +507,9 @@ pub fn update_member(
             previous_territory_path: None,
         },
         Some(&snapshot(current)),
-        Some(&snapshot(&MemberRow::new(
-            current.id.0,
-            network.id.0,
-            data,
-            current.version + 1,
-            current.created_at,
-            now,
-        ))),
+        Some(&snapshot(&row)),
     );
-    Ok(UpdateOutcome::Done(MemberRow::new(
-        current.id.0,
-        network.id.0,
-        data,
-        current.version + 1,
-        current.created_at,
-        now,
-    )))
+    Ok(UpdateOutcome::Done(row))
 }
 
 pub fn delete_member(

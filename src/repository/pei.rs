@@ -162,6 +162,19 @@ pub fn insert_revision(
             .values(row)
             .execute(tx.conn())?;
     }
+    let revision = RevisionRow {
+        id: DbUuid(id),
+        school_id: DbUuid(school_id),
+        revision,
+        period_from: data.period_from,
+        period_to: data.period_to,
+        vision: data.vision.clone(),
+        mission: data.mission.clone(),
+        principles: data.principles.clone(),
+        school_values: data.school_values.clone(),
+        profiles: data.profiles.clone(),
+        created_at: now,
+    };
     tx.record_diff(
         Change {
             resource: RESOURCE,
@@ -175,36 +188,9 @@ pub fn insert_revision(
             previous_territory_path: None,
         },
         previous.map(crate::audit::snapshot).as_ref(),
-        Some(&crate::audit::snapshot(&RevisionRow {
-            id: DbUuid(id),
-            school_id: DbUuid(school_id),
-            revision,
-            period_from: data.period_from,
-            period_to: data.period_to,
-            vision: data.vision.clone(),
-            mission: data.mission.clone(),
-            principles: data.principles.clone(),
-            school_values: data.school_values.clone(),
-            profiles: data.profiles.clone(),
-            created_at: now,
-        })),
+        Some(&crate::audit::snapshot(&revision)),
     );
-    Ok(PeiRecord {
-        revision: RevisionRow {
-            id: DbUuid(id),
-            school_id: DbUuid(school_id),
-            revision,
-            period_from: data.period_from,
-            period_to: data.period_to,
-            vision: data.vision.clone(),
-            mission: data.mission.clone(),
-            principles: data.principles.clone(),
-            school_values: data.school_values.clone(),
-            profiles: data.profiles.clone(),
-            created_at: now,
-        },
-        sellos,
-    })
+    Ok(PeiRecord { revision, sellos })
 }
 
 /// Deletes the school's PEI with its whole history, for deleting the school; a tombstone in the

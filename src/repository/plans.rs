@@ -141,15 +141,13 @@ pub fn insert(
         ))
         .execute(tx.conn())?;
     insert_items(tx, &items)?;
+    let plan = row_of(id, data, 1, now, now);
     tx.record_diff(
         change(id, Operation::Created, RESOURCE, &data.territory_path),
         None,
-        Some(&crate::audit::snapshot(&row_of(id, data, 1, now, now))),
+        Some(&crate::audit::snapshot(&plan)),
     );
-    Ok(PlanRecord {
-        plan: row_of(id, data, 1, now, now),
-        items,
-    })
+    Ok(PlanRecord { plan, items })
 }
 
 fn row_of(id: Uuid, data: &PlanData, version: i64, created_at: DbTime, now: DbTime) -> PlanRow {
@@ -246,6 +244,7 @@ pub fn update(
     diesel::delete(plan_items::table.filter(plan_items::plan_id.eq(current.id)))
         .execute(tx.conn())?;
     insert_items(tx, &items)?;
+    let plan = row_of(current.id.0, data, version, current.created_at, now);
     tx.record_diff(
         change(
             current.id.0,
@@ -254,18 +253,9 @@ pub fn update(
             &data.territory_path,
         ),
         Some(&crate::audit::snapshot(current)),
-        Some(&crate::audit::snapshot(&row_of(
-            current.id.0,
-            data,
-            version,
-            current.created_at,
-            now,
-        ))),
+        Some(&crate::audit::snapshot(&plan)),
     );
-    Ok(UpdateOutcome::Done(PlanRecord {
-        plan: row_of(current.id.0, data, version, current.created_at, now),
-        items,
-    }))
+    Ok(UpdateOutcome::Done(PlanRecord { plan, items }))
 }
 
 /// Whether a link of another plan names one of this plan's items other than `kept`.
@@ -645,22 +635,18 @@ pub fn update_link(
     if updated == 0 {
         return Ok(UpdateOutcome::Concurrent);
     }
-    tx.record_diff(
-        change(link.id.0, Operation::Updated, LINK_RESOURCE, territory_path),
-        Some(&crate::audit::snapshot(link)),
-        Some(&crate::audit::snapshot(&LinkRow {
-            valid_to: valid_to.clone(),
-            note: note.clone(),
-            version: link.version + 1,
-            ..link.clone()
-        })),
-    );
-    Ok(UpdateOutcome::Done(LinkRow {
+    let updated_link = LinkRow {
         valid_to,
         note,
         version: link.version + 1,
         ..link.clone()
-    }))
+    };
+    tx.record_diff(
+        change(link.id.0, Operation::Updated, LINK_RESOURCE, territory_path),
+        Some(&crate::audit::snapshot(link)),
+        Some(&crate::audit::snapshot(&updated_link)),
+    );
+    Ok(UpdateOutcome::Done(updated_link))
 }
 
 pub fn delete_link(

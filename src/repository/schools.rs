@@ -179,7 +179,6 @@ pub fn insert(tx: &mut Tx<'_>, id: Uuid, data: &SchoolData) -> QueryResult<Schoo
     Ok(row)
 }
 
-/// The school, if it exists in the scope.
 /// A school by id, if it lies in the scope. The scope is checked on the row rather than in
 /// SQL: the statement is then the same for every caller, and the connection keeps it prepared
 /// (a boxed scope condition is planned again at every call).

@@ -232,6 +232,7 @@ pub fn insert(
         ))
         .execute(tx.conn())?;
     let parts = write_parts(tx, id, parts)?;
+    let session = SessionRow::new(id, network.id, data, 1, now, now);
     tx.record_diff(
         Change {
             resource: RESOURCE,
@@ -241,14 +242,9 @@ pub fn insert(
             previous_territory_path: None,
         },
         None,
-        Some(&snapshot(&SessionRow::new(
-            id, network.id, data, 1, now, now,
-        ))),
+        Some(&snapshot(&session)),
     );
-    Ok(SessionRecord {
-        session: SessionRow::new(id, network.id, data, 1, now, now),
-        parts,
-    })
+    Ok(SessionRecord { session, parts })
 }
 
 /// The session row, whatever the scope (the caller checks its network).
@@ -359,6 +355,14 @@ pub fn update(
         return Ok(UpdateOutcome::Concurrent);
     }
     let parts = write_parts(tx, current.id.0, parts)?;
+    let session = SessionRow::new(
+        current.id.0,
+        current.network_id,
+        data,
+        current.version + 1,
+        current.created_at,
+        now,
+    );
     tx.record_diff(
         Change {
             resource: RESOURCE,
@@ -368,26 +372,9 @@ pub fn update(
             previous_territory_path: None,
         },
         Some(&snapshot(current)),
-        Some(&snapshot(&SessionRow::new(
-            current.id.0,
-            current.network_id,
-            data,
-            current.version + 1,
-            current.created_at,
-            now,
-        ))),
+        Some(&snapshot(&session)),
     );
-    Ok(UpdateOutcome::Done(SessionRecord {
-        session: SessionRow::new(
-            current.id.0,
-            current.network_id,
-            data,
-            current.version + 1,
-            current.created_at,
-            now,
-        ),
-        parts,
-    }))
+    Ok(UpdateOutcome::Done(SessionRecord { session, parts }))
 }
 
 /// Whether an agreement of another session names this one as where it was followed up.

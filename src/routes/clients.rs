@@ -365,10 +365,9 @@ pub fn checked_grants(
     Ok((scope_names.join(" "), keys.join("\n")))
 }
 
-/// Whether the principal may see and manage the client: all its territories within the
-/// principal's.
-fn manages(principal: &Principal, row: &ClientRow, catalogue: &Catalogue) -> bool {
-    let scope = TerritoryScope::of(principal);
+/// Whether a principal of this scope may see and manage the client: all its territories
+/// within the scope.
+fn manages(scope: &TerritoryScope, row: &ClientRow, catalogue: &Catalogue) -> bool {
     let territories = row.territory_list();
     !territories.is_empty()
         && territories.iter().all(|key| {
@@ -541,6 +540,7 @@ pub async fn list_clients(
     let wanted = usize::try_from(page.fetch_limit()).unwrap_or(1);
     let mut rows: Vec<ClientRow> = Vec::new();
     let mut after = after;
+    let scope = TerritoryScope::of(&auth.principal);
     loop {
         let from = after.clone();
         let batch = db
@@ -551,7 +551,7 @@ pub async fn list_clients(
         rows.extend(
             batch
                 .into_iter()
-                .filter(|row| manages(&auth.principal, row, &catalogue)),
+                .filter(|row| manages(&scope, row, &catalogue)),
         );
         if rows.len() >= wanted || exhausted {
             break;
@@ -644,7 +644,7 @@ async fn managed(
     let id = path_id(Resource::Client, raw_id)?;
     let row = db.read(move |conn| Ok(repo::find(conn, id)?)).await?;
     match row {
-        Some(row) if manages(principal, &row, catalogue) => Ok(row),
+        Some(row) if manages(&TerritoryScope::of(principal), &row, catalogue) => Ok(row),
         _ => Err(ApiError::not_found(Resource::Client, id)),
     }
 }
