@@ -112,6 +112,9 @@ pub struct DatabaseSettings {
     pub pool_timeout: Duration,
     /// PostgreSQL `statement_timeout` for every pooled connection.
     pub statement_timeout: Duration,
+    /// Whether short reads run on the HTTP worker when a connection is free at once
+    /// (`Db::read_short`), instead of always going through the blocking pool.
+    pub inline_reads: bool,
 }
 
 /// A public key to verify tokens with, from a PEM file.
@@ -252,9 +255,11 @@ impl Settings {
             }
         };
         let pool_size = number("REDES_DB_POOL_SIZE", 10, 1, 1000) as u32;
+        // Twice the CPUs: a short read holds its worker for the database's round trip
+        // (`Db::read_short`), and the other worker of the pair keeps the CPU busy meanwhile.
         let workers = number(
             "REDES_WORKERS",
-            std::thread::available_parallelism().map_or(2, |n| n.get() as u64),
+            std::thread::available_parallelism().map_or(4, |n| 2 * n.get() as u64),
             1,
             1024,
         ) as usize;
@@ -332,6 +337,16 @@ impl Settings {
                 false
             }
         };
+        let inline_reads = match var("REDES_DB_INLINE_READS").as_deref().map(str::trim) {
+            None | Some("true") => true,
+            Some("false") => false,
+            Some(other) => {
+                problems.push(format!(
+                    "REDES_DB_INLINE_READS: `{other}` is neither true nor false"
+                ));
+                true
+            }
+        };
         let log_format = match var("REDES_LOG_FORMAT").as_deref().map(str::trim) {
             None | Some("auto") => LogFormat::Auto,
             Some("json") => LogFormat::Json,
@@ -352,6 +367,7 @@ impl Settings {
                 pool_size,
                 pool_timeout,
                 statement_timeout,
+                inline_reads,
             },
             jwt: JwtSettings {
                 secret: var("REDES_JWT_SECRET").map(SecretString::from),
@@ -455,6 +471,20 @@ mod tests {
         );
         assert_eq!(s.environment, Environment::Development);
         assert_eq!(s.database.pool_timeout, Duration::from_secs(2));
+        assert!(s.database.inline_reads);
+        let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
+        assert_eq!(s.http.workers, 2 * cpus);
+    }
+
+    #[test]
+    fn inline_reads_can_be_turned_off_and_nothing_else_is_accepted() {
+        let off = settings(&[("REDES_DB_INLINE_READS", "false")]).unwrap();
+        assert!(!off.database.inline_reads);
+        let error = settings(&[("REDES_DB_INLINE_READS", "sometimes")]).unwrap_err();
+        assert!(
+            format!("{error}").contains("REDES_DB_INLINE_READS"),
+            "{error}"
+        );
     }
 
     #[test]

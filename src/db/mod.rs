@@ -40,6 +40,8 @@ struct Inner {
     /// Statements sent by the pool's connections (see [`ConnectionManager::new`]).
     statements: Arc<AtomicU64>,
     backend: &'static str,
+    /// See [`Db::read_short`].
+    inline_reads: bool,
     /// Set once migrations and reference data are in place; until then every request that
     /// needs the database answers 503 and `/health/ready` reports not ready.
     prepared: AtomicBool,
@@ -82,6 +84,7 @@ impl Db {
                 permits: Arc::new(tokio::sync::Semaphore::new(settings.pool_size as usize)),
                 statements,
                 backend: settings.url.backend_name(),
+                inline_reads: settings.inline_reads,
                 prepared: AtomicBool::new(false),
             }),
         }
@@ -128,6 +131,42 @@ impl Db {
             .map_err(Attempt::into_api_error)
         })
         .await
+    }
+
+    /// A short read (one row by key, one bounded page) run on the calling worker thread when a
+    /// permit and an idle connection are both free at once, which saves the two thread
+    /// switches of the handoff to the blocking pool and back (docs/PERFORMANCE.md). When either
+    /// is taken, or the database is not prepared, or the connection turns out to be dead, it is
+    /// [`Db::read`]: it queues in turn, waits at most the pool's timeout and answers 503 the same
+    /// way. The permit keeps the number of connections in use within the pool's size, and the
+    /// connection's statement timeout bounds how long a worker can be held.
+    ///
+    /// Only for statements that touch a bounded number of rows through an index; anything that
+    /// may take milliseconds belongs in [`Db::read`], where it does not hold up the other
+    /// requests of its worker.
+    pub async fn read_short<T, F>(&self, work: F) -> ApiResult<T>
+    where
+        T: Send + 'static,
+        F: Fn(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+    {
+        // A fair semaphore has no free permit while requests wait in line, so a short read
+        // never overtakes them.
+        if self.inner.inline_reads
+            && self.is_prepared()
+            && let Ok(permit) = Arc::clone(&self.inner.permits).try_acquire_owned()
+            && let Some(mut pooled) = self.inner.pool.try_get()
+        {
+            let result = mark_if_dead(&mut pooled, &work);
+            drop(pooled);
+            drop(permit);
+            match result {
+                Ok(value) => return Ok(value),
+                Err(Attempt::Failed(error)) => return Err(error),
+                // A dead connection: the blocking path retries on a fresh one.
+                Err(Attempt::DeadConnection(_)) => {}
+            }
+        }
+        self.read(work).await
     }
 
     /// Runs work in one write transaction on a pooled connection in the blocking pool, and

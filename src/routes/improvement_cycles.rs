@@ -732,7 +732,7 @@ pub async fn get_improvement_cycle(
     let id = path_id(Resource::ImprovementCycle, &path)?;
     let scope = TerritoryScope::of(&auth.principal);
     let row = db
-        .read(move |conn| Ok(repo::find(conn, id, &scope)?))
+        .read_short(move |conn| Ok(repo::find(conn, id, &scope)?))
         .await?
         .ok_or_else(|| ApiError::not_found(Resource::ImprovementCycle, id))?;
     if preconditions.not_modified(row.version) {

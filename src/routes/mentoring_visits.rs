@@ -503,7 +503,7 @@ pub async fn get_mentoring_visit(
     let id = path_id(Resource::MentoringVisit, &path)?;
     let scope = TerritoryScope::of(&auth.principal);
     let row = db
-        .read(move |conn| Ok(repo::find(conn, id, &scope)?))
+        .read_short(move |conn| Ok(repo::find(conn, id, &scope)?))
         .await?
         .ok_or_else(|| ApiError::not_found(Resource::MentoringVisit, id))?;
     if preconditions.not_modified(row.version) {

@@ -428,7 +428,7 @@ pub async fn get_organization(
     let id = path_id(Resource::Organization, &path)?;
     let scope = TerritoryScope::of(&auth.principal);
     let row = db
-        .read(move |conn| Ok(repo::find(conn, id, &scope)?))
+        .read_short(move |conn| Ok(repo::find(conn, id, &scope)?))
         .await?
         .ok_or_else(|| ApiError::not_found(Resource::Organization, id))?;
     if preconditions.not_modified(row.version) {

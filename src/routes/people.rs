@@ -435,7 +435,7 @@ pub async fn get_person(
     let id = path_id(Resource::Person, &path)?;
     let scope = TerritoryScope::of(&auth.principal);
     let record = db
-        .read(move |conn| Ok(repo::find_record(conn, id, &scope)?))
+        .read_short(move |conn| Ok(repo::find_record(conn, id, &scope)?))
         .await?
         .ok_or_else(|| ApiError::not_found(Resource::Person, id))?;
     let version = record.person.version;

@@ -739,7 +739,7 @@ pub async fn get_school(
     let id = path_id(Resource::School, &path)?;
     let scope = TerritoryScope::of(&auth.principal);
     let row = db
-        .read(move |conn| Ok(repo::find(conn, id, &scope)?))
+        .read_short(move |conn| Ok(repo::find(conn, id, &scope)?))
         .await?
         .ok_or_else(|| ApiError::not_found(Resource::School, id))?;
     respond(row, &preconditions, &catalogue, lang)
@@ -810,7 +810,7 @@ pub async fn get_school_by_code(
     };
     let scope = TerritoryScope::of(&auth.principal);
     let row = db
-        .read(move |conn| Ok(repo::find_by_code(conn, &code, &scope)?))
+        .read_short(move |conn| Ok(repo::find_by_code(conn, &code, &scope)?))
         .await?
         .ok_or_else(|| ApiError::not_found(Resource::School, &shown))?;
     respond(row, &preconditions, &catalogue, lang)

@@ -895,7 +895,7 @@ pub async fn get_session(
     let id = path_id(Resource::Session, &path)?;
     let scope = TerritoryScope::of(&auth.principal);
     let (record, _) = db
-        .read(move |conn| Ok(repo::find(conn, id, &scope)?))
+        .read_short(move |conn| Ok(repo::find(conn, id, &scope)?))
         .await?
         .ok_or_else(|| ApiError::not_found(Resource::Session, id))?;
     let version = record.session.version;

@@ -72,6 +72,12 @@ async fn metrics_count_requests_by_route_and_status() {
     }
 }
 
+/// A token that reads territories and schools (a school by id is a short read on the worker
+/// thread, `Db::read_short`; a territory goes through the blocking pool).
+fn reader(app: &TestApp) -> String {
+    app.token(&["territories:read", "schools:read"], &["CL", "CO"])
+}
+
 /// Polls until `path` answers `status`, returning how long it took.
 async fn wait_for(app: &TestApp, path: &str, status: u16, within: Duration) -> Duration {
     let started = Instant::now();
@@ -79,7 +85,7 @@ async fn wait_for(app: &TestApp, path: &str, status: u16, within: Duration) -> D
         let response = app
             .client
             .get(app.url(path))
-            .bearer_auth(app.reader_token())
+            .bearer_auth(reader(app))
             .timeout(Duration::from_secs(5))
             .send()
             .await;
@@ -98,7 +104,7 @@ async fn assert_unavailable(app: &TestApp, path: &str) {
     let response = app
         .client
         .get(app.url(path))
-        .bearer_auth(app.reader_token())
+        .bearer_auth(reader(app))
         .send()
         .await
         .unwrap();
@@ -158,6 +164,19 @@ async fn postgres_outage() {
     )
     .await;
 
+    let writer = app.token(&["schools:write"], &["CL"]);
+    let school = app
+        .create(
+            "/api/v1/schools",
+            &writer,
+            &serde_json::json!({"name": "Escuela Proxy", "country": "CL",
+                                "territory": "CL-13101", "rbd": 9901,
+                                "dependency": "municipal_daem"}),
+        )
+        .await;
+    let school = format!("/api/v1/schools/{}", school["id"].as_str().unwrap());
+    wait_for(&app, &school, 200, Duration::from_secs(5)).await;
+
     // …reports the outage at once when it goes away mid-run…
     proxy.go_down();
     let noticed = wait_for(&app, "/health/ready", 503, Duration::from_secs(5)).await;
@@ -166,6 +185,7 @@ async fn postgres_outage() {
         "readiness took {noticed:?} to notice"
     );
     assert_unavailable(&app, "/api/v1/territories/CL-13").await;
+    assert_unavailable(&app, &school).await;
 
     // …and serves again as soon as it is back, discarding the dead pooled connections.
     proxy.come_back();
@@ -181,6 +201,7 @@ async fn postgres_outage() {
         "recovery took {recovered:?}"
     );
     assert_eq!(app.get("/health/ready", None).await.status(), 200);
+    wait_for(&app, &school, 200, Duration::from_secs(3)).await;
 }
 
 /// SQLite whose file cannot be opened at start, until it can.
