@@ -11,8 +11,7 @@ use actix_web::middleware::{Compress, Condition, DefaultHeaders, from_fn};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use anyhow::Context;
 use tracing_actix_web::TracingLogger;
-use utoipa_actix_web::AppExt;
-use utoipa_swagger_ui::SwaggerUi;
+use utoipa_swagger_ui::{Config, SwaggerUi};
 
 use crate::auth::{self, KeySet};
 use crate::catalog::Catalogue;
@@ -55,7 +54,9 @@ struct AppState {
     keys: web::Data<KeySet>,
     catalogue: web::Data<Catalogue>,
     metrics: web::Data<Metrics>,
-    openapi: serde_json::Value,
+    /// The document served at `/openapi.json`, serialised once and shared by every worker
+    /// (a parsed copy per worker cost several MB each).
+    openapi_json: web::Bytes,
     routes: web::Data<routes::RouteTable>,
     import_jobs: web::Data<crate::import_jobs::ImportJobs>,
     token_issuer: web::Data<crate::oauth::TokenIssuer>,
@@ -129,7 +130,7 @@ impl Application {
             catalogue: web::Data::from(catalogue),
             metrics: web::Data::new(Metrics::new()?),
             routes: web::Data::new(routes::RouteTable::from_openapi(&document)),
-            openapi: document,
+            openapi_json: web::Bytes::from(serde_json::to_vec(&document)?),
             import_jobs: web::Data::new(crate::import_jobs::ImportJobs::default()),
             token_issuer: web::Data::new(crate::oauth::TokenIssuer::new(signing, &settings)),
             client_cache: web::Data::new(crate::oauth::ClientCache::new(
@@ -296,14 +297,20 @@ fn app(
                 .error_handler(json_error(http.max_body_bytes)),
         )
         .app_data(web::PathConfig::default().error_handler(path_error))
-        .app_data(web::QueryConfig::default().error_handler(query_error))
-        .into_utoipa_app();
-    routes::register(app)
-        .into_app()
-        .service(
-            SwaggerUi::new("/docs/{_:.*}")
-                .external_url_unchecked("/openapi.json", state.openapi.clone()),
-        )
+        .app_data(web::QueryConfig::default().error_handler(query_error));
+    routes::register_served(app)
+        .service(SwaggerUi::new("/docs/{_:.*}").config(Config::from("/openapi.json")))
+        .route("/openapi.json", {
+            let document = state.openapi_json.clone();
+            web::get().to(move || {
+                let document = document.clone();
+                async move {
+                    HttpResponse::Ok()
+                        .content_type(header::ContentType::json())
+                        .body(document)
+                }
+            })
+        })
         .route(
             "/docs",
             web::get().to(|| async {

@@ -111,8 +111,16 @@ async fn docs_are_served_offline() {
         assert!(initializer.text().await.unwrap().contains("/openapi.json"));
         let spec = app.get("/openapi.json", None).await;
         assert_eq!(spec.status(), 200);
+        assert_eq!(spec.headers()["content-type"], "application/json");
         let spec: serde_json::Value = spec.json().await.unwrap();
         assert_eq!(spec["openapi"], "3.1.0");
+        // The served document is the committed one.
+        let committed: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json"))
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(spec, committed);
         let missing = app.get("/docs/missing.js", None).await;
         assert_problem(missing, 404).await;
     }
