@@ -42,6 +42,13 @@ struct Inner {
     backend: &'static str,
     /// See [`Db::read_short`].
     inline_reads: bool,
+    /// On SQLite, the turn to write: requests take it in order before they begin a write
+    /// transaction. SQLite admits one writer at a time and makes the others poll with growing
+    /// pauses (`busy_timeout`), which is not a queue: under a steady stream of writes a waiting
+    /// writer could miss every free moment for five seconds and fail with "database is
+    /// locked" (503) while others went through (docs/PERFORMANCE.md). Other processes (the CLI
+    /// import) and background jobs still meet the busy timeout.
+    writer: Option<Arc<tokio::sync::Mutex<()>>>,
     /// Set once migrations and reference data are in place; until then every request that
     /// needs the database answers 503 and `/health/ready` reports not ready.
     prepared: AtomicBool,
@@ -85,6 +92,8 @@ impl Db {
                 statements,
                 backend: settings.url.backend_name(),
                 inline_reads: settings.inline_reads,
+                writer: matches!(settings.url, crate::configuration::DatabaseUrl::Sqlite(_))
+                    .then(|| Arc::new(tokio::sync::Mutex::new(()))),
                 prepared: AtomicBool::new(false),
             }),
         }
@@ -178,7 +187,9 @@ impl Db {
         F: FnOnce(&mut Tx<'_>) -> Result<T, ApiError> + Send + 'static,
     {
         let actor = crate::audit::current();
-        self.run(move |db| {
+        let (turn, wait) = self.turn_to_write().await?;
+        self.run_within(wait, move |db| {
+            let _turn = turn;
             crate::audit::with_actor(actor, || {
                 db.with_connection(|conn| in_write_transaction(conn, work))
                     .map_err(Attempt::into_api_error)
@@ -194,13 +205,35 @@ impl Db {
         F: FnOnce(&mut Tx<'_>) -> Result<(T, bool), ApiError> + Send + 'static,
     {
         let actor = crate::audit::current();
-        self.run(move |db| {
+        let (turn, wait) = self.turn_to_write().await?;
+        self.run_within(wait, move |db| {
+            let _turn = turn;
             crate::audit::with_actor(actor, || {
                 db.with_connection(|conn| in_write_transaction_keeping(conn, work))
                     .map_err(Attempt::into_api_error)
             })
         })
         .await
+    }
+
+    /// On SQLite, waits for this request's turn to write (see `Inner::writer`), at most the
+    /// pool's timeout; answers the turn, held until the transaction ends, and what is left of
+    /// the wait for a connection. On PostgreSQL, which queues writers itself, there is no turn.
+    async fn turn_to_write(
+        &self,
+    ) -> ApiResult<(Option<tokio::sync::OwnedMutexGuard<()>>, Duration)> {
+        let wait = self.inner.pool.connection_timeout();
+        let Some(writer) = &self.inner.writer else {
+            return Ok((None, wait));
+        };
+        let started = std::time::Instant::now();
+        match actix_web::rt::time::timeout(wait, Arc::clone(writer).lock_owned()).await {
+            Ok(turn) => Ok((Some(turn), wait.saturating_sub(started.elapsed()))),
+            Err(_) => Err(ApiError::Unavailable(format!(
+                "no turn to write within {} ms",
+                wait.as_millis()
+            ))),
+        }
     }
 
     /// Runs `work` detached on the blocking pool, for a background job: it goes on after the
