@@ -326,27 +326,20 @@ impl Settings {
                 CorsOrigins::List(origins)
             }
         };
-        let demo_data = match var("REDES_DEMO_DATA").as_deref().map(str::trim) {
-            None => environment == Environment::Development,
-            Some("true") => true,
-            Some("false") => false,
-            Some(other) => {
-                problems.push(format!(
-                    "REDES_DEMO_DATA: `{other}` is neither true nor false"
-                ));
-                false
+        // Any problem fails the start, so the value given back for a bad one is never used.
+        let mut flag = |name: &str, default: bool| -> bool {
+            match var(name).as_deref().map(str::trim) {
+                None => default,
+                Some("true") => true,
+                Some("false") => false,
+                Some(other) => {
+                    problems.push(format!("{name}: `{other}` is neither true nor false"));
+                    default
+                }
             }
         };
-        let inline_reads = match var("REDES_DB_INLINE_READS").as_deref().map(str::trim) {
-            None | Some("true") => true,
-            Some("false") => false,
-            Some(other) => {
-                problems.push(format!(
-                    "REDES_DB_INLINE_READS: `{other}` is neither true nor false"
-                ));
-                true
-            }
-        };
+        let demo_data = flag("REDES_DEMO_DATA", environment == Environment::Development);
+        let inline_reads = flag("REDES_DB_INLINE_READS", true);
         let log_format = match var("REDES_LOG_FORMAT").as_deref().map(str::trim) {
             None | Some("auto") => LogFormat::Auto,
             Some("json") => LogFormat::Json,
