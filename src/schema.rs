@@ -82,6 +82,8 @@ diesel::table! {
         version -> BigInt,
         created_at -> UtcTimestamp,
         updated_at -> UtcTimestamp,
+        /// The first-level division's path (`region_path` in `domain::territory`).
+        region_path -> Text,
     }
 }
 

@@ -284,6 +284,17 @@ impl fmt::Display for TerritoryKey {
     }
 }
 
+/// The path of the first-level division (región, departamento) a path lies in: `/CL/CL-13/` for
+/// `/CL/CL-13/CL-131/CL-13101/`; a country's path is its own. Stored beside a school's path so
+/// that a list filtered by región walks one index in name order (the migration
+/// `schools_region` computes the same prefix in SQL).
+pub fn region_path(path: &str) -> &str {
+    path.char_indices()
+        .filter(|(_, c)| *c == '/')
+        .nth(2)
+        .map_or(path, |(at, _)| &path[..=at])
+}
+
 /// A UUID in its hyphenated form only (`8-4-4-4-12` hex digits, either case), as JSON Schema's
 /// `uuid` format has it; the other forms the `uuid` crate accepts (simple, braced, URN) are not
 /// what the contract documents.
@@ -365,6 +376,14 @@ impl TerritoryRef {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn region_path_is_the_prefix_down_to_the_first_level() {
+        assert_eq!(region_path("/CL/CL-13/CL-131/CL-13101/"), "/CL/CL-13/");
+        assert_eq!(region_path("/CO/CO-05/CO-05001/"), "/CO/CO-05/");
+        assert_eq!(region_path("/CL/CL-13/"), "/CL/CL-13/");
+        assert_eq!(region_path("/CL/"), "/CL/");
+    }
 
     #[test]
     fn keys_parse_to_their_levels_and_codes() {

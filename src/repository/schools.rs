@@ -6,6 +6,7 @@ use uuid::Uuid;
 use crate::audit::snapshot;
 use crate::auth::TerritoryScope;
 use crate::db::{DbConnection, DbTime, DbUuid, Tx};
+use crate::domain::territory::region_path;
 use crate::domain::text::{escape_like, fold};
 use crate::pagination::PageRequest;
 use crate::repository::changes::{Change, Operation};
@@ -90,6 +91,7 @@ struct Values<'a> {
     search_name: String,
     territory_id: DbUuid,
     territory_path: &'a str,
+    region_path: &'a str,
     rural: Option<bool>,
     status: Option<&'a str>,
     rbd: Option<i32>,
@@ -111,6 +113,7 @@ impl<'a> From<&'a SchoolData> for Values<'a> {
             search_name: fold(&data.name),
             territory_id: DbUuid(data.territory_id),
             territory_path: &data.territory_path,
+            region_path: region_path(&data.territory_path),
             rural: data.rural,
             status: data.status.as_deref(),
             rbd: data.rbd,
@@ -332,10 +335,15 @@ pub fn list(
         query = query.filter(s::country.eq(country.clone()));
     }
     if let Some(path) = &filter.territory_path {
-        query = query.filter(scoped::within(
-            s::territory_path,
-            &TerritoryScope::from_paths([path.clone()]),
-        ));
+        // A región's schools are one ordered range of `schools_region_idx`.
+        query = if region_path(path) == path && path.matches('/').count() == 3 {
+            query.filter(s::region_path.eq(path.clone()))
+        } else {
+            query.filter(scoped::within(
+                s::territory_path,
+                &TerritoryScope::from_paths([path.clone()]),
+            ))
+        };
     }
     if !filter.dependencies.is_empty() {
         query = query.filter(s::dependency.eq_any(filter.dependencies.clone()));

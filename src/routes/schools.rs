@@ -628,9 +628,15 @@ pub async fn list_schools(
     reader.finish()?;
     let scope = TerritoryScope::of(&auth.principal);
     let page = filter.page.clone();
-    let rows = db
-        .read(move |conn| Ok(repo::list(conn, &filter, &scope)?))
-        .await?;
+    // A page walks an index in name order and stops at `limit + 1` rows: short enough for the
+    // worker, unless a `q` or `level` pattern may have it walk far for few matches.
+    let rows = if filter.name_contains.is_none() && filter.level.is_none() {
+        db.read_short(move |conn| Ok(repo::list(conn, &filter, &scope)?))
+            .await?
+    } else {
+        db.read(move |conn| Ok(repo::list(conn, &filter, &scope)?))
+            .await?
+    };
     let (rows, next) = into_page(rows, &page, |row| {
         NameCursor::encode(&row.search_name, row.id.0)
     });

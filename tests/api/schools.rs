@@ -270,6 +270,68 @@ async fn schools_are_filtered() {
     }
 }
 
+/// A región's list reads the región stored beside each school's territory: it pages in name
+/// order and follows a school that moves to another región.
+#[actix_web::test]
+async fn a_region_lists_its_schools_and_follows_a_move() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let token = app.token(ALL_SCOPES, &["CL"]);
+        for (i, name) in ["Escuela C", "Escuela A", "Escuela B"].iter().enumerate() {
+            app.create("/api/v1/schools", &token, &liceo(name, 3000 + i as u32))
+                .await;
+        }
+        let santiago = json!({"name": "Escuela D", "country": "CL", "territory": "CL-13101",
+                              "rbd": 3010, "dependency": "municipal_daem"});
+        app.create("/api/v1/schools", &token, &santiago).await;
+
+        let araucania = app
+            .read_all("/api/v1/schools?territory=CL-09&limit=1", &token)
+            .await;
+        assert_eq!(
+            names(&araucania),
+            vec!["Escuela A", "Escuela B", "Escuela C"]
+        );
+        let metropolitana = app
+            .read_all(
+                "/api/v1/schools?territory=CL-13&dependency=municipal_daem",
+                &token,
+            )
+            .await;
+        assert_eq!(names(&metropolitana), vec!["Escuela D"]);
+
+        let moved = &araucania[1];
+        let path = format!("/api/v1/schools/{}", moved["id"].as_str().unwrap());
+        let response = app.get(&path, Some(&token)).await;
+        let etag = response.headers()["etag"].to_str().unwrap().to_owned();
+        let response = app
+            .send(
+                Method::PATCH,
+                &path,
+                &token,
+                Some(&json!({"territory": "CL-13101"})),
+                &[("If-Match", &etag)],
+            )
+            .await;
+        assert_eq!(response.status(), 200);
+        let araucania = app
+            .read_all("/api/v1/schools?territory=CL-09", &token)
+            .await;
+        assert_eq!(names(&araucania), vec!["Escuela A", "Escuela C"]);
+        let metropolitana = app
+            .read_all("/api/v1/schools?territory=CL-13", &token)
+            .await;
+        assert_eq!(names(&metropolitana), vec!["Escuela B", "Escuela D"]);
+        // The comuna and the country still see it where it is.
+        let comuna = app
+            .read_all("/api/v1/schools?territory=CL-13101", &token)
+            .await;
+        assert_eq!(names(&comuna), vec!["Escuela B", "Escuela D"]);
+        let country = app.read_all("/api/v1/schools?territory=CL", &token).await;
+        assert_eq!(country.len(), 4);
+    }
+}
+
 #[actix_web::test]
 async fn pages_neither_skip_nor_repeat_when_rows_are_inserted_between_them() {
     for backend in backends() {

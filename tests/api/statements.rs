@@ -106,6 +106,7 @@ async fn a_list_page_and_a_resource_by_id_cost_a_fixed_number_of_statements() {
         let mut costly = Vec::new();
         for path in [
             "/api/v1/schools?territory=CL-09105&limit=50".to_owned(),
+            "/api/v1/schools?territory=CL-09&dependency=municipal_daem&limit=50".to_owned(),
             format!("/api/v1/schools?territory=CL-09105&limit=2&cursor={cursor}"),
             "/api/v1/schools?dependency=municipal_daem&q=escuela&limit=50".to_owned(),
             "/api/v1/organizations?limit=50".to_owned(),

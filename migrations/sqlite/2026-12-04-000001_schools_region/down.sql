@@ -1,0 +1,2 @@
+DROP INDEX schools_region_idx;
+ALTER TABLE schools DROP COLUMN region_path;
