@@ -293,6 +293,21 @@ pub fn by_ids(conn: &mut DbConnection, ids: Vec<DbUuid>) -> QueryResult<Vec<Indi
         .load(conn)
 }
 
+/// A value as a pull aggregates it: the columns it needs and no more (a pull reads thousands).
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = indicator_values)]
+pub struct PullValue {
+    pub indicator_id: DbUuid,
+    pub org_unit_kind: String,
+    pub org_unit_id: DbUuid,
+    pub territory_path: String,
+    pub period_start: String,
+    pub period_end: String,
+    pub value: f64,
+    pub numerator: Option<f64>,
+    pub denominator: Option<f64>,
+}
+
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = indicator_values)]
 pub struct ValueRow {
@@ -583,10 +598,10 @@ pub fn values_for_pull(
     disaggregation: &str,
     (start, end): (&str, &str),
     scope: &TerritoryScope,
-) -> QueryResult<Vec<ValueRow>> {
+) -> QueryResult<Vec<PullValue>> {
     use indicator_values::dsl as v;
     v::indicator_values
-        .select(ValueRow::as_select())
+        .select(PullValue::as_select())
         .filter(v::indicator_id.eq_any(indicators))
         .filter(v::disaggregation.eq(disaggregation.to_owned()))
         .filter(v::period_start.ge(start.to_owned()))

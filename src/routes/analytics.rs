@@ -23,7 +23,7 @@ use crate::error::{ApiError, ApiResult, IssueKind};
 use crate::i18n::Lang;
 use crate::openapi::responses;
 use crate::query::QueryParams;
-use crate::repository::indicators::{self as repo, IndicatorRow, ValueRow};
+use crate::repository::indicators::{self as repo, IndicatorRow, PullValue};
 use crate::routes::indicators::Formula;
 use crate::routes::live_indicators::{self, LiveValue};
 
@@ -274,8 +274,8 @@ fn units<'c>(
 /// territories below it that has values, else those of the schools and organisations below
 /// it. Published statistics come at several levels at once (a country row beside its
 /// municipios'); this way none is counted twice.
-fn unit_values<'v>(unit_path: &str, unit_id: Uuid, values: &[&'v ValueRow]) -> Vec<&'v ValueRow> {
-    let own: Vec<&ValueRow> = values
+fn unit_values<'v>(unit_path: &str, unit_id: Uuid, values: &[&'v PullValue]) -> Vec<&'v PullValue> {
+    let own: Vec<&PullValue> = values
         .iter()
         .copied()
         .filter(|v| v.org_unit_id.0 == unit_id)
@@ -283,12 +283,12 @@ fn unit_values<'v>(unit_path: &str, unit_id: Uuid, values: &[&'v ValueRow]) -> V
     if !own.is_empty() {
         return own;
     }
-    let below: Vec<&ValueRow> = values
+    let below: Vec<&PullValue> = values
         .iter()
         .copied()
         .filter(|v| v.territory_path.starts_with(unit_path))
         .collect();
-    let territories: Vec<&ValueRow> = below
+    let territories: Vec<&PullValue> = below
         .iter()
         .copied()
         .filter(|v| v.org_unit_kind == "territory")
@@ -304,7 +304,7 @@ fn unit_values<'v>(unit_path: &str, unit_id: Uuid, values: &[&'v ValueRow]) -> V
 
 /// Aggregates an org unit's values for one indicator and period: over time per org unit, then
 /// over org units.
-fn figure_of(definition: &IndicatorRow, values: &[&ValueRow]) -> ApiResult<Option<(Figure, i64)>> {
+fn figure_of(definition: &IndicatorRow, values: &[&PullValue]) -> ApiResult<Option<(Figure, i64)>> {
     let id = definition.id.0;
     let rule = |text: &str| -> ApiResult<Aggregation> {
         text.parse()
@@ -314,7 +314,7 @@ fn figure_of(definition: &IndicatorRow, values: &[&ValueRow]) -> ApiResult<Optio
     let territory = rule(&definition.aggregation_territory)?;
     let factor = factor(definition);
     // By org unit, in the order first seen (a hash map finds each unit's list).
-    let mut by_unit: Vec<(Uuid, Vec<&ValueRow>)> = Vec::new();
+    let mut by_unit: Vec<(Uuid, Vec<&PullValue>)> = Vec::new();
     let mut position: HashMap<Uuid, usize> = HashMap::new();
     for value in values {
         let at = *position.entry(value.org_unit_id.0).or_insert_with(|| {
@@ -479,13 +479,13 @@ pub fn pull(
     }
     let mut out = Vec::with_capacity(rows);
     for definition in &definitions {
-        let of_indicator: Vec<&ValueRow> = values
+        let of_indicator: Vec<&PullValue> = values
             .iter()
             .filter(|v| v.indicator_id == definition.id)
             .collect();
         for period in &query.periods {
             let (from, to) = (period.start.to_string(), period.end.to_string());
-            let in_period: Vec<&ValueRow> = of_indicator
+            let in_period: Vec<&PullValue> = of_indicator
                 .iter()
                 .copied()
                 .filter(|v| v.period_start >= from && v.period_end <= to)
@@ -495,7 +495,7 @@ pub fn pull(
                     Unit::Territory(entry) => unit_values(&entry.path, entry.id, &in_period),
                     Unit::Network { id, .. } => {
                         // Its own values (the live session figures), else its member schools'.
-                        let own: Vec<&ValueRow> = in_period
+                        let own: Vec<&PullValue> = in_period
                             .iter()
                             .copied()
                             .filter(|v| v.org_unit_id.0 == *id)
@@ -539,26 +539,17 @@ pub fn pull(
 }
 
 /// A value computed from Redes' own data, as a row like the recorded ones.
-fn live_value(definition: &IndicatorRow, live: LiveValue, period: &Period) -> ValueRow {
-    let now = crate::db::DbTime::now();
-    ValueRow {
-        id: crate::db::DbUuid(Uuid::nil()),
+fn live_value(definition: &IndicatorRow, live: LiveValue, period: &Period) -> PullValue {
+    PullValue {
         indicator_id: definition.id,
         org_unit_kind: live.org_unit_kind.to_owned(),
         org_unit_id: crate::db::DbUuid(live.org_unit_id),
         territory_path: live.territory_path,
-        period: period.code.clone(),
         period_start: period.start.to_string(),
         period_end: period.end.to_string(),
-        disaggregation: live.disaggregation,
         value: live.figure.value,
         numerator: live.figure.numerator,
         denominator: live.figure.denominator,
-        source: Some("Redes".to_owned()),
-        comment: None,
-        version: 1,
-        created_at: now,
-        updated_at: now,
     }
 }
 
