@@ -7,6 +7,7 @@
 
 use super::Principal;
 use crate::catalog::CatalogueEntry;
+use crate::domain::territory::Country;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TerritoryScope {
@@ -53,6 +54,15 @@ impl TerritoryScope {
         self.roots.iter().any(|root| root.matches('/').count() == 2)
     }
 
+    /// Whether the roots include every country Redes serves: then every territory is in scope.
+    pub fn holds_every_country(&self) -> bool {
+        Country::ALL.iter().all(|country| {
+            self.roots
+                .iter()
+                .any(|root| root == &format!("/{}/", country.as_str()))
+        })
+    }
+
     pub fn contains(&self, territory: &CatalogueEntry) -> bool {
         self.contains_path(&territory.path)
     }
@@ -77,6 +87,15 @@ pub fn subtree_upper_bound(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_country_is_held_only_with_both_roots() {
+        let both = TerritoryScope::from_paths(["/CO/".to_owned(), "/CL/".to_owned()]);
+        assert!(both.holds_every_country());
+        let one = TerritoryScope::from_paths(["/CL/".to_owned(), "/CO/CO-11/".to_owned()]);
+        assert!(!one.holds_every_country());
+        assert!(!TerritoryScope::from_paths(Vec::new()).holds_every_country());
+    }
 
     #[test]
     fn nested_roots_collapse_and_ranges_bound_subtrees() {

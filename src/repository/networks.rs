@@ -112,6 +112,11 @@ type Visible<'a> = Box<dyn BoxableExpression<networks::table, MultiBackend, SqlT
 /// in them. The second kind is looked up first, among networks outside the scope only, so
 /// that the condition stays short for a principal who sees everything anyway.
 fn visible<'a>(conn: &mut DbConnection, scope: &TerritoryScope) -> QueryResult<Visible<'a>> {
+    let own: Visible<'a> = scoped::within(networks::territory_path, scope);
+    if scope.holds_every_country() {
+        // Every network lies in the scope's own territories: nothing to look up.
+        return Ok(own);
+    }
     let via_schools: Vec<DbUuid> = network_members::table
         .inner_join(schools::table)
         .inner_join(networks::table)
@@ -123,7 +128,6 @@ fn visible<'a>(conn: &mut DbConnection, scope: &TerritoryScope) -> QueryResult<V
         )))
         .distinct()
         .load(conn)?;
-    let own: Visible<'a> = scoped::within(networks::territory_path, scope);
     Ok(if via_schools.is_empty() {
         own
     } else {
