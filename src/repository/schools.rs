@@ -335,8 +335,9 @@ pub fn list(
         query = query.filter(s::country.eq(country.clone()));
     }
     if let Some(path) = &filter.territory_path {
-        // A región's schools are one ordered range of `schools_region_idx`.
-        query = if region_path(path) == path && path.matches('/').count() == 3 {
+        // A región's schools (a path of two levels, `/CL/CL-13/`) are one ordered range of
+        // `schools_region_idx`.
+        query = if path.matches('/').count() == 3 {
             query.filter(s::region_path.eq(path.clone()))
         } else {
             query.filter(scoped::within(

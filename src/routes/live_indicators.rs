@@ -62,14 +62,13 @@ pub fn is_live(code: &str) -> bool {
     LIVE.contains(&code)
 }
 
-/// A value computed live: its org unit (`network` or `school`), the territory it counts in,
-/// its disaggregation key (`""` for the total) and the figure.
+/// A value computed live, of the disaggregation asked: its org unit (`network` or `school`),
+/// the territory it counts in and the figure.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LiveValue {
     pub org_unit_kind: &'static str,
     pub org_unit_id: Uuid,
     pub territory_path: String,
-    pub disaggregation: String,
     pub figure: Figure,
 }
 
@@ -102,7 +101,7 @@ impl Tallies {
         self.sums
             .into_iter()
             .filter(|((_, _, _, key), _)| key == wanted)
-            .filter_map(|((kind, id, path, key), (a, b))| {
+            .filter_map(|((kind, id, path, _), (a, b))| {
                 let figure = match ratio {
                     None => Figure {
                         value: a,
@@ -120,7 +119,6 @@ impl Tallies {
                     org_unit_kind: kind,
                     org_unit_id: id,
                     territory_path: path,
-                    disaggregation: key,
                     figure,
                 })
             })
