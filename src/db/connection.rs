@@ -16,6 +16,26 @@ pub enum DbConnection {
     Sqlite(SqliteConnection),
 }
 
+/// Runs `$body` with `$c` bound to the backend's own connection (`PgConnection` or
+/// `SqliteConnection`) instead of `DbConnection`: the body is compiled once per backend.
+///
+/// For the hottest statements. Through `DbConnection`, Diesel's multi-backend wrapper writes
+/// a statement's whole SQL text each time it walks the query (to check that it can be cached,
+/// to build its cache key, to collect its binds): three times per statement, most of a
+/// single-row read's own cost (docs/PERFORMANCE.md, fourth round). On the backend's connection
+/// a statement of a fixed shape is found in the prepared-statement cache by its type, without
+/// writing any SQL. Instrumentation (the statement count) lives on the inner connection, so
+/// statements sent this way are counted as any other.
+macro_rules! on_backend {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Pg($c) => $body,
+            $crate::db::DbConnection::Sqlite($c) => $body,
+        }
+    };
+}
+pub(crate) use on_backend;
+
 /// A pooled connection that remembers whether it lost its server.
 ///
 /// Diesel only calls a connection broken when a transaction was left open; a PostgreSQL

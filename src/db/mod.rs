@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use actix_web::web;
 
+pub(crate) use connection::on_backend;
 pub use connection::{DbConnection, MultiBackend};
 pub use sql_types::{DbTime, DbUuid};
 

@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use crate::audit::snapshot;
 use crate::auth::TerritoryScope;
-use crate::db::{DbConnection, DbTime, DbUuid, Tx};
+use crate::db::{DbConnection, DbTime, DbUuid, Tx, on_backend};
 use crate::domain::territory::region_path;
 use crate::domain::text::{escape_like, fold};
 use crate::pagination::PageRequest;
@@ -190,11 +190,11 @@ pub fn find(
     id: Uuid,
     scope: &TerritoryScope,
 ) -> QueryResult<Option<SchoolRow>> {
-    let row = schools::table
+    let row = on_backend!(conn, c => schools::table
         .select(SchoolRow::as_select())
         .filter(schools::id.eq(DbUuid(id)))
-        .first::<SchoolRow>(conn)
-        .optional()?;
+        .first::<SchoolRow>(c)
+        .optional())?;
     Ok(row.filter(|row| scope.contains_path(&row.territory_path)))
 }
 
@@ -325,64 +325,73 @@ pub fn list(
     scope: &TerritoryScope,
 ) -> QueryResult<Vec<SchoolRow>> {
     use schools::dsl as s;
-    let mut query = s::schools
-        .select(SchoolRow::as_select())
-        .filter(scoped::within(s::territory_path, scope))
-        .order((s::search_name.asc(), s::id.asc()))
-        .limit(filter.page.fetch_limit())
-        .into_boxed();
-    if let Some(country) = &filter.country {
-        query = query.filter(s::country.eq(country.clone()));
-    }
-    if let Some(path) = &filter.territory_path {
-        // A región's schools (a path of two levels, `/CL/CL-13/`) are one ordered range of
-        // `schools_region_idx`.
-        query = if path.matches('/').count() == 3 {
-            query.filter(s::region_path.eq(path.clone()))
-        } else {
-            query.filter(scoped::within(
-                s::territory_path,
-                &TerritoryScope::from_paths([path.clone()]),
-            ))
-        };
-    }
-    if !filter.dependencies.is_empty() {
-        query = query.filter(s::dependency.eq_any(filter.dependencies.clone()));
-    }
-    if let Some(level) = &filter.level {
-        query = query.filter(
-            s::levels
-                .like(format!("%,{},%", escape_like(level)))
-                .escape('\\'),
-        );
-    }
-    if let Some(rural) = filter.rural {
-        query = query.filter(s::rural.eq(rural));
-    }
-    if !filter.statuses.is_empty() {
-        query = query.filter(s::status.eq_any(filter.statuses.clone()));
-    }
-    if let Some(sector) = &filter.sector {
-        query = query.filter(s::sector.eq(sector.clone()));
-    }
-    if let Some(id) = filter.sostenedor_id {
-        query = query.filter(s::sostenedor_id.eq(DbUuid(id)));
-    }
-    if let Some(id) = filter.secretaria_id {
-        query = query.filter(s::secretaria_id.eq(DbUuid(id)));
-    }
-    if let Some(text) = &filter.name_contains {
-        let pattern = format!("%{}%", escape_like(&fold(text)));
-        query = query.filter(s::search_name.like(pattern).escape('\\'));
-    }
-    if let Some(cursor) = filter.page.after.as_deref().and_then(NameCursor::decode) {
-        query = query.filter(
-            s::search_name.gt(cursor.name.clone()).or(s::search_name
-                .eq(cursor.name)
-                .and(s::id.gt(DbUuid(cursor.id)))),
-        );
-    }
-    query.load(conn)
+    // On the backend's connection: the page's SQL is written once, not three times.
+    on_backend!(conn, c => {
+        let mut query = s::schools
+            .select(SchoolRow::as_select())
+            .filter(scoped::within(s::territory_path, scope))
+            .order((s::search_name.asc(), s::id.asc()))
+            .limit(filter.page.fetch_limit())
+            .into_boxed();
+        if let Some(country) = &filter.country {
+            query = query.filter(s::country.eq(country.clone()));
+        }
+        if let Some(path) = &filter.territory_path {
+            // A región's schools (a path of two levels, `/CL/CL-13/`) are one ordered range of
+            // `schools_region_idx`, or of `schools_region_dependency_idx` for one dependency.
+            query = if path.matches('/').count() == 3 {
+                query.filter(s::region_path.eq(path.clone()))
+            } else {
+                query.filter(scoped::within(
+                    s::territory_path,
+                    &TerritoryScope::from_paths([path.clone()]),
+                ))
+            };
+        }
+        // One value is an equality rather than `= ANY (…)`, which the planner cannot walk an
+        // index in order with.
+        match filter.dependencies.as_slice() {
+            [] => {}
+            [one] => query = query.filter(s::dependency.eq(one.clone())),
+            many => query = query.filter(s::dependency.eq_any(many.to_vec())),
+        }
+        if let Some(level) = &filter.level {
+            query = query.filter(
+                s::levels
+                    .like(format!("%,{},%", escape_like(level)))
+                    .escape('\\'),
+            );
+        }
+        if let Some(rural) = filter.rural {
+            query = query.filter(s::rural.eq(rural));
+        }
+        match filter.statuses.as_slice() {
+            [] => {}
+            [one] => query = query.filter(s::status.eq(one.clone())),
+            many => query = query.filter(s::status.eq_any(many.to_vec())),
+        }
+        if let Some(sector) = &filter.sector {
+            query = query.filter(s::sector.eq(sector.clone()));
+        }
+        if let Some(id) = filter.sostenedor_id {
+            query = query.filter(s::sostenedor_id.eq(DbUuid(id)));
+        }
+        if let Some(id) = filter.secretaria_id {
+            query = query.filter(s::secretaria_id.eq(DbUuid(id)));
+        }
+        if let Some(text) = &filter.name_contains {
+            let pattern = format!("%{}%", escape_like(&fold(text)));
+            query = query.filter(s::search_name.like(pattern).escape('\\'));
+        }
+        if let Some(cursor) = filter.page.after.as_deref().and_then(NameCursor::decode) {
+            query = query.filter(
+                s::search_name.gt(cursor.name.clone()).or(s::search_name
+                    .eq(cursor.name)
+                    .and(s::id.gt(DbUuid(cursor.id)))),
+            );
+        }
+        query.load(c)
+    })
 }
 
 /// Whether any school refers to this organisation (as sostenedor or Secretaría).

@@ -1,0 +1,1 @@
+DROP INDEX schools_region_dependency_idx;
