@@ -20,6 +20,7 @@ pub mod i18n;
 pub mod idempotency;
 pub mod import;
 pub mod import_jobs;
+pub mod json;
 pub mod metrics;
 pub mod oauth;
 pub mod openapi;

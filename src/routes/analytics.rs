@@ -21,6 +21,7 @@ use crate::domain::indicator::{Aggregation, IndicatorUnit};
 use crate::domain::period::Period;
 use crate::error::{ApiError, ApiResult, IssueKind};
 use crate::i18n::Lang;
+use crate::json;
 use crate::openapi::responses;
 use crate::query::QueryParams;
 use crate::repository::indicators::{self as repo, IndicatorRow, PullValue};
@@ -58,6 +59,7 @@ pub struct AnalyticsRow {
 #[schema(example = json!({"as_of": "2026-11-24T06:00:00Z", "rows": []}))]
 pub struct Analytics {
     /// When the pull read the values: everything written before is in it.
+    #[serde(serialize_with = "crate::json::timestamp")]
     pub as_of: DateTime<Utc>,
     pub rows: Vec<AnalyticsRow>,
 }
@@ -709,7 +711,7 @@ pub async fn get_analytics(
             .body(document));
     }
     if !csv {
-        return Ok(HttpResponse::Ok().json(analytics));
+        return Ok(json::respond(HttpResponse::Ok(), &analytics));
     }
     let mut writer = csv::Writer::from_writer(Vec::new());
     let cell = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();

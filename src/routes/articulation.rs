@@ -21,6 +21,7 @@ use crate::domain::plan::{
     ActionStatus, CatalogueKind, ItemLevel, LinkType, PlanItemLevel, ReportFormat,
 };
 use crate::error::{ApiError, ApiResult, Resource};
+use crate::json;
 use crate::openapi::responses;
 use crate::query::QueryParams;
 use crate::repository::plans::{self as repo, ItemRow, LinkRow, PlanRow};
@@ -704,7 +705,7 @@ pub async fn get_school_articulation(
     if params.csv {
         return csv_response(school_csv(&report));
     }
-    Ok(HttpResponse::Ok().json(report))
+    Ok(json::respond(HttpResponse::Ok(), &report))
 }
 
 /// Get a network's articulation gap report.
@@ -764,7 +765,7 @@ pub async fn get_network_articulation(
         }
         return csv_response(rows);
     }
-    Ok(HttpResponse::Ok().json(report))
+    Ok(json::respond(HttpResponse::Ok(), &report))
 }
 
 /// A network's report, from a fixed number of statements however many members it has.

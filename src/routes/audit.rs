@@ -10,6 +10,7 @@ use crate::auth::{Authorized, TerritoryScope};
 use crate::db::{Db, DbTime};
 use crate::domain::journal::ChangeOperation;
 use crate::error::{ApiResult, IssueKind};
+use crate::json::Json;
 use crate::openapi::responses;
 use crate::pagination::{self, PageRequest};
 use crate::query::QueryParams;
@@ -29,6 +30,7 @@ pub struct AuditItem {
     /// The log's sequence number (newest is highest).
     pub seq: i64,
     /// When the write was committed.
+    #[serde(serialize_with = "crate::json::timestamp")]
     pub at: DateTime<Utc>,
     /// Who wrote: the token's subject (`sub`), `cli` for the command line (`redes import`,
     /// `redes seed-demo`) or `system` for the server's own work (demo data at start-up).
@@ -139,7 +141,7 @@ pub async fn list_audit_entries(
     auth: Authorized<AuditRead>,
     query: QueryParams,
     db: web::Data<Db>,
-) -> ApiResult<web::Json<AuditPage>> {
+) -> ApiResult<Json<AuditPage>> {
     let mut reader = query.reader(KNOWN);
     let instant = |reader: &mut crate::query::QueryReader<'_>, name: &str| {
         // Sent empty is not absent: `until=` is no instant (found by contract fuzzing).
@@ -207,5 +209,5 @@ pub async fn list_audit_entries(
             }),
         })
         .collect();
-    Ok(web::Json(AuditPage { items, next_cursor }))
+    Ok(Json(AuditPage { items, next_cursor }))
 }

@@ -18,6 +18,7 @@ use crate::domain::Country;
 use crate::domain::plan::{CatalogueKind, ItemLevel};
 use crate::error::{ApiError, ApiResult, Issue, IssueKind, Resource};
 use crate::etag::Preconditions;
+use crate::json::Json;
 use crate::openapi::responses;
 use crate::query::{NoParams, QueryParams};
 use crate::repository::UpdateOutcome;
@@ -53,7 +54,9 @@ pub struct CatalogueItem {
     pub legal_basis: Option<String>,
     /// Shipped with Redes (`true`) or added by an administrator.
     pub builtin: bool,
+    #[serde(serialize_with = "crate::json::timestamp")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::json::timestamp")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -195,7 +198,7 @@ pub async fn list_catalogues(
     _auth: Authorized<PlansRead>,
     query: QueryParams,
     db: web::Data<Db>,
-) -> ApiResult<web::Json<CatalogueList>> {
+) -> ApiResult<Json<CatalogueList>> {
     let mut reader = query.reader(&["kind", "country"]);
     let kind = reader
         .choice::<CatalogueKind>("kind", CatalogueKind::NAMES)
@@ -211,7 +214,7 @@ pub async fn list_catalogues(
             Ok((rows, items))
         })
         .await?;
-    Ok(web::Json(CatalogueList {
+    Ok(Json(CatalogueList {
         items: rows
             .into_iter()
             .map(|row| {
@@ -247,7 +250,7 @@ pub async fn get_catalogue(
     _query: NoParams,
     path: web::Path<String>,
     db: web::Data<Db>,
-) -> ApiResult<web::Json<CatalogueDocument>> {
+) -> ApiResult<Json<CatalogueDocument>> {
     let id = path_id(Resource::Catalogue, &path)?;
     let (row, mut items) = db
         .read(move |conn| {
@@ -258,7 +261,7 @@ pub async fn get_catalogue(
         })
         .await?;
     let own = items.remove(&id).unwrap_or_default();
-    Ok(web::Json(document(row, own)?))
+    Ok(Json(document(row, own)?))
 }
 
 /// The catalogue, for a change by a national principal of its country: 403 otherwise.

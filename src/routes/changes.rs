@@ -11,6 +11,7 @@ use crate::auth::{Authorized, TerritoryScope};
 use crate::db::Db;
 use crate::domain::journal::{ChangeOperation, ResourceType};
 use crate::error::ApiResult;
+use crate::json::Json;
 use crate::openapi::responses;
 use crate::query::QueryParams;
 use crate::repository::changes;
@@ -36,6 +37,7 @@ pub struct ChangeEntry {
     #[schema(value_type = ChangeOperation)]
     pub operation: String,
     /// When the change was committed.
+    #[serde(serialize_with = "crate::json::timestamp")]
     pub at: DateTime<Utc>,
 }
 
@@ -91,7 +93,7 @@ pub async fn list_changes(
     auth: Authorized<ChangesRead>,
     query: QueryParams,
     db: web::Data<Db>,
-) -> ApiResult<web::Json<ChangePage>> {
+) -> ApiResult<Json<ChangePage>> {
     let mut reader = query.reader(&["after", "limit", "resource"]);
     let after = reader.integer("after", 0, i64::MAX).unwrap_or(0);
     let limit = reader
@@ -118,5 +120,5 @@ pub async fn list_changes(
             at: e.at.get(),
         })
         .collect();
-    Ok(web::Json(ChangePage { items, next_after }))
+    Ok(Json(ChangePage { items, next_after }))
 }

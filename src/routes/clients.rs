@@ -22,6 +22,7 @@ use crate::auth::{Authorized, Principal, TerritoryScope, secrets};
 use crate::catalog::{Catalogue, CatalogueEntry};
 use crate::db::{Db, DbTime, DbUuid};
 use crate::error::{ApiError, ApiResult, Issue, IssueKind, Resource};
+use crate::json::Json;
 use crate::openapi::responses;
 use crate::pagination::into_page;
 use crate::query::{NoParams, QueryParams};
@@ -66,13 +67,18 @@ pub struct ApiClient {
     pub rate_limit: Option<i32>,
     /// `active`, or `suspended` (`active: false`; may be reactivated).
     pub status: ClientStatus,
+    #[serde(serialize_with = "crate::json::timestamp")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::json::timestamp")]
     pub updated_at: DateTime<Utc>,
     /// When its secret was last rotated.
+    #[serde(serialize_with = "crate::json::optional_timestamp")]
     pub rotated_at: Option<DateTime<Utc>>,
     /// Until when the secret before the last rotation is still accepted.
+    #[serde(serialize_with = "crate::json::optional_timestamp")]
     pub previous_secret_expires_at: Option<DateTime<Utc>>,
     /// When it last obtained a token.
+    #[serde(serialize_with = "crate::json::optional_timestamp")]
     pub last_used_at: Option<DateTime<Utc>>,
 }
 
@@ -131,6 +137,7 @@ pub struct RotatedSecret {
     /// The new secret. Store it now: it is never shown again.
     pub client_secret: String,
     /// Until when the previous secret is still accepted (`null`: no longer).
+    #[serde(serialize_with = "crate::json::optional_timestamp")]
     pub previous_secret_expires_at: Option<DateTime<Utc>>,
 }
 
@@ -523,7 +530,7 @@ pub async fn list_clients(
     query: QueryParams,
     db: web::Data<Db>,
     catalogue: web::Data<Catalogue>,
-) -> ApiResult<web::Json<ClientPage>> {
+) -> ApiResult<Json<ClientPage>> {
     let mut reader = query.reader(&["limit", "cursor"]);
     let page = reader.page();
     let after = match page.after.as_deref().map(NameCursor::decode) {
@@ -559,7 +566,7 @@ pub async fn list_clients(
     }
     rows.truncate(wanted);
     let (rows, next) = into_page(rows, &page, |row| NameCursor::encode(&row.name, row.id.0));
-    Ok(web::Json(ClientPage {
+    Ok(Json(ClientPage {
         items: rows
             .iter()
             .map(|row| ApiClient::from_row(row, &catalogue))

@@ -223,7 +223,8 @@ pub fn with_etag<T: Serialize>(
     version: i64,
     body: &T,
 ) -> HttpResponse {
-    response.insert_header(etag_header(version)).json(body)
+    response.insert_header(etag_header(version));
+    crate::json::respond(response, body)
 }
 
 /// 304 for a client whose copy is current.

@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
+use crate::json::Json;
 use crate::metrics::Metrics;
 use crate::openapi::responses;
 use crate::startup::Draining;
@@ -54,15 +55,12 @@ pub async fn live() -> web::Json<Health> {
     )
 )]
 #[get("/health/ready")]
-pub async fn ready(
-    db: web::Data<Db>,
-    draining: web::Data<Draining>,
-) -> ApiResult<web::Json<Health>> {
+pub async fn ready(db: web::Data<Db>, draining: web::Data<Draining>) -> ApiResult<Json<Health>> {
     if draining.is_draining() {
         return Err(ApiError::Unavailable("the service is stopping".into()));
     }
     db.ping().await?;
-    Ok(web::Json(Health {
+    Ok(Json(Health {
         status: "ready",
         database: Some(db.backend()),
     }))

@@ -13,6 +13,7 @@ use crate::db::{Db, DbConnection};
 use crate::error::{ApiError, ApiResult, Resource};
 use crate::import::{ImportStrategy, ImportSummary};
 use crate::import_jobs::{ABANDONED, ImportJobs, stale_before};
+use crate::json::Json;
 use crate::openapi::responses;
 use crate::query::NoParams;
 use crate::repository::import_jobs::{self as repo, JobRow};
@@ -63,8 +64,11 @@ pub struct ImportJob {
     pub summary: Option<ImportSummary>,
     /// Why it `failed`.
     pub error: Option<String>,
+    #[serde(serialize_with = "crate::json::timestamp")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::json::optional_timestamp")]
     pub started_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "crate::json::optional_timestamp")]
     pub finished_at: Option<DateTime<Utc>>,
 }
 
@@ -172,7 +176,7 @@ pub async fn get_import_job(
     path: web::Path<String>,
     db: web::Data<Db>,
     jobs: web::Data<ImportJobs>,
-) -> ApiResult<web::Json<ImportJob>> {
+) -> ApiResult<Json<ImportJob>> {
     let id = path_id(Resource::ImportJob, &path)?;
     let scope = TerritoryScope::of(&auth.principal);
     let subject = auth.principal.subject.clone();
@@ -180,5 +184,5 @@ pub async fn get_import_job(
         .read(move |conn| visible(conn, id, &subject, &scope))
         .await?
         .ok_or_else(|| ApiError::not_found(Resource::ImportJob, id))?;
-    Ok(web::Json(ImportJob::from_row(row, jobs.values_read(id))?))
+    Ok(Json(ImportJob::from_row(row, jobs.values_read(id))?))
 }

@@ -20,6 +20,7 @@ use crate::db::{Db, DbConnection, DbUuid};
 use crate::domain::plan::{CycleStatus, PdsaDecision};
 use crate::error::{ApiError, ApiResult, Issue, IssueKind, Resource};
 use crate::etag::Preconditions;
+use crate::json::Json;
 use crate::openapi::responses;
 use crate::pagination::into_page;
 use crate::query::{NoParams, QueryParams};
@@ -284,7 +285,9 @@ pub struct ImprovementCycle {
     pub pdsa: Vec<PdsaCycle>,
     /// The measures it tracks, in order.
     pub measures: Vec<Measure>,
+    #[serde(serialize_with = "crate::json::timestamp")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::json::timestamp")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -622,7 +625,7 @@ pub async fn list_improvement_cycles(
     auth: Authorized<PlansRead>,
     query: QueryParams,
     db: web::Data<Db>,
-) -> ApiResult<web::Json<ImprovementCyclePage>> {
+) -> ApiResult<Json<ImprovementCyclePage>> {
     let mut reader = query.reader(LIST_PARAMS);
     let statuses: Vec<CycleStatus> = reader.choices("status", CycleStatus::NAMES);
     let filter = CycleFilter {
@@ -646,7 +649,7 @@ pub async fn list_improvement_cycles(
         .read(move |conn| Ok(repo::list(conn, &filter, &scope)?))
         .await?;
     let (rows, next) = into_page(rows, &page, |row| NameCursor::encode("", row.id.0));
-    Ok(web::Json(ImprovementCyclePage {
+    Ok(Json(ImprovementCyclePage {
         items: rows
             .into_iter()
             .map(ImprovementCycle::from_row)

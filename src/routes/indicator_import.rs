@@ -13,6 +13,7 @@ use crate::db::{Db, DbTime, DbUuid};
 use crate::error::{ApiError, ApiResult, Issue, IssueKind};
 use crate::import::{self, ImportOptions, ImportStrategy, ImportSummary, STRATEGIES, Source};
 use crate::import_jobs::ImportJobs;
+use crate::json;
 use crate::openapi::responses;
 use crate::query::QueryParams;
 use crate::repository::import_jobs::{self as jobs_repo, JobRow};
@@ -237,7 +238,7 @@ pub async fn import_indicator_values(
     let summary = db
         .write_keeping(move |tx| import::run(tx, &catalogue, &scope, options, source, &mut |_| {}))
         .await?;
-    Ok(HttpResponse::Ok().json(summary))
+    Ok(json::respond(HttpResponse::Ok(), &summary))
 }
 
 fn strategy_code(strategy: ImportStrategy) -> &'static str {

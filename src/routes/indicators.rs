@@ -21,6 +21,7 @@ use crate::domain::period::{Period, Periodicity};
 use crate::domain::{Country, TerritoryRef};
 use crate::error::{ApiError, ApiResult, Issue, IssueKind, Resource};
 use crate::etag::Preconditions;
+use crate::json::Json;
 use crate::openapi::responses;
 use crate::pagination::into_page;
 use crate::query::{NoParams, QueryParams};
@@ -92,6 +93,7 @@ pub struct Indicator {
     /// Shipped with Redes (`catalog/indicators/indicators.json`).
     pub builtin: bool,
     pub version: i64,
+    #[serde(serialize_with = "crate::json::timestamp")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -186,7 +188,7 @@ pub async fn list_indicators(
     query: QueryParams,
     lang: crate::i18n::Lang,
     db: web::Data<Db>,
-) -> ApiResult<web::Json<IndicatorPage>> {
+) -> ApiResult<Json<IndicatorPage>> {
     let mut reader = query.reader(&["country", "limit", "cursor"]);
     let country = reader.choice::<String>("country", &["CL", "CO", "none"]);
     let country = match country.as_deref() {
@@ -224,7 +226,7 @@ pub async fn list_indicators(
         })
         .await?;
     let (rows, next) = into_page(rows, &page, |r| NameCursor::encode(&r.code, r.id.0));
-    Ok(web::Json(IndicatorPage {
+    Ok(Json(IndicatorPage {
         items: rows
             .into_iter()
             .map(|row| Indicator::from_row(row, lang))
@@ -258,14 +260,14 @@ pub async fn get_indicator(
     path: web::Path<String>,
     lang: crate::i18n::Lang,
     db: web::Data<Db>,
-) -> ApiResult<web::Json<Indicator>> {
+) -> ApiResult<Json<Indicator>> {
     let reference = path.into_inner();
     let lookup = reference.clone();
     let row = db
         .read(move |conn| Ok(repo::find(conn, &lookup)?))
         .await?
         .ok_or_else(|| ApiError::not_found(Resource::Indicator, &reference))?;
-    Ok(web::Json(Indicator::from_row(row, lang)?))
+    Ok(Json(Indicator::from_row(row, lang)?))
 }
 
 /// A new indicator definition, added by a principal of its whole country.
@@ -582,7 +584,9 @@ pub struct IndicatorValue {
     pub source: Option<String>,
     pub comment: Option<String>,
     pub version: i64,
+    #[serde(serialize_with = "crate::json::timestamp")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::json::timestamp")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -1045,7 +1049,7 @@ pub async fn list_indicator_values(
     query: QueryParams,
     db: web::Data<Db>,
     catalogue: web::Data<Catalogue>,
-) -> ApiResult<web::Json<ValuePage>> {
+) -> ApiResult<Json<ValuePage>> {
     let mut reader = query.reader(&[
         "indicator",
         "org_unit",
@@ -1149,7 +1153,7 @@ pub async fn list_indicator_values(
         })
         .await?;
     let (rows, next) = into_page(rows, &page, |r| NameCursor::encode("", r.id.0));
-    Ok(web::Json(ValuePage {
+    Ok(Json(ValuePage {
         items: rows
             .into_iter()
             .map(|row| IndicatorValue::from_row(row, &names))

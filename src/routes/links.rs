@@ -17,6 +17,7 @@ use crate::db::{Db, DbConnection, DbTime, DbUuid};
 use crate::domain::plan::{CatalogueKind, ItemLevel, LinkType, PlanKind};
 use crate::error::{ApiError, ApiResult, IssueKind, Resource};
 use crate::etag::Preconditions;
+use crate::json::Json;
 use crate::openapi::responses;
 use crate::pagination::into_page;
 use crate::query::{NoParams, QueryParams};
@@ -69,6 +70,7 @@ pub struct PlanLink {
     pub valid_to: Option<NaiveDate>,
     pub note: Option<String>,
     pub version: i64,
+    #[serde(serialize_with = "crate::json::timestamp")]
     pub created_at: DateTime<Utc>,
 }
 
@@ -407,7 +409,7 @@ pub async fn list_plan_links(
     query: QueryParams,
     path: web::Path<String>,
     db: web::Data<Db>,
-) -> ApiResult<web::Json<LinkPage>> {
+) -> ApiResult<Json<LinkPage>> {
     let mut reader = query.reader(&["type", "item_id", "target_id", "on", "limit", "cursor"]);
     let types: Vec<LinkType> = reader.choices("type", LinkType::NAMES);
     let filter = LinkFilter {
@@ -438,7 +440,7 @@ pub async fn list_plan_links(
         })
         .await?;
     let (rows, next) = into_page(rows, &page, |r| NameCursor::encode("", r.id.0));
-    Ok(web::Json(LinkPage {
+    Ok(Json(LinkPage {
         items: rows
             .into_iter()
             .map(|row| link_of(row, &names))

@@ -20,6 +20,7 @@ use crate::domain::network::AgreementStatus;
 use crate::domain::plan::MenteeRole;
 use crate::error::{ApiError, ApiResult, IssueKind, Resource};
 use crate::etag::Preconditions;
+use crate::json::Json;
 use crate::openapi::responses;
 use crate::pagination::into_page;
 use crate::query::{NoParams, QueryParams, parse_date};
@@ -108,7 +109,9 @@ pub struct MentoringVisit {
     pub follow_up: Option<String>,
     /// When it is followed up (after the visit).
     pub follow_up_on: Option<NaiveDate>,
+    #[serde(serialize_with = "crate::json::timestamp")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::json::timestamp")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -389,7 +392,7 @@ pub async fn list_mentoring_visits(
     auth: Authorized<PlansRead>,
     query: QueryParams,
     db: web::Data<Db>,
-) -> ApiResult<web::Json<MentoringVisitPage>> {
+) -> ApiResult<Json<MentoringVisitPage>> {
     let mut reader = query.reader(LIST_PARAMS);
     let filter = VisitFilter {
         school_id: reader.uuid("school_id"),
@@ -416,7 +419,7 @@ pub async fn list_mentoring_visits(
     let (rows, next) = into_page(rows, &page, |row| {
         NameCursor::encode(&row.visited_on, row.id.0)
     });
-    Ok(web::Json(MentoringVisitPage {
+    Ok(Json(MentoringVisitPage {
         items: rows
             .into_iter()
             .map(MentoringVisit::from_row)

@@ -21,6 +21,7 @@ use crate::domain::text::fold;
 use crate::domain::{TerritoryLevel, TerritoryRef};
 use crate::error::{ApiError, ApiResult, Issue, IssueKind, Resource};
 use crate::etag::Preconditions;
+use crate::json::Json;
 use crate::openapi::responses;
 use crate::pagination::into_page;
 use crate::query::{NoParams, QueryParams, parse_date};
@@ -118,7 +119,9 @@ pub struct Network {
     pub challenges: Vec<String>,
     /// Its yearly work plans, keyed by year (`"2017"`), in order.
     pub work_plans: BTreeMap<i32, WorkPlan>,
+    #[serde(serialize_with = "crate::json::timestamp")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::json::timestamp")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -426,7 +429,7 @@ pub async fn list_networks(
     query: QueryParams,
     db: web::Data<Db>,
     catalogue: web::Data<Catalogue>,
-) -> ApiResult<web::Json<NetworkPage>> {
+) -> ApiResult<Json<NetworkPage>> {
     let mut reader = query.reader(LIST_PARAMS);
     let kinds: Vec<NetworkKind> = reader.choices("kind", NetworkKind::NAMES);
     let statuses: Vec<NetworkStatus> = reader.choices("status", NetworkStatus::NAMES);
@@ -459,7 +462,7 @@ pub async fn list_networks(
     let (rows, next) = into_page(rows, &page, |row| {
         NameCursor::encode(&row.search_name, row.id.0)
     });
-    Ok(web::Json(NetworkPage {
+    Ok(Json(NetworkPage {
         items: rows
             .into_iter()
             .map(|row| Network::from_row(row, &catalogue))
@@ -816,7 +819,9 @@ pub struct Member {
     pub joined_on: Option<NaiveDate>,
     /// The first day it is no longer a member; `null`: still a member.
     pub left_on: Option<NaiveDate>,
+    #[serde(serialize_with = "crate::json::timestamp")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::json::timestamp")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -1034,7 +1039,7 @@ pub async fn list_network_members(
     query: QueryParams,
     path: web::Path<String>,
     db: web::Data<Db>,
-) -> ApiResult<web::Json<MemberPage>> {
+) -> ApiResult<Json<MemberPage>> {
     let mut reader = query.reader(MEMBER_PARAMS);
     let roles: Vec<MemberRole> = reader.choices("role", MemberRole::NAMES);
     let filter = MemberFilter {
@@ -1070,7 +1075,7 @@ pub async fn list_network_members(
         })
         .await?;
     let (rows, next) = into_page(rows, &page, |row| NameCursor::encode("", row.id.0));
-    Ok(web::Json(MemberPage {
+    Ok(Json(MemberPage {
         items: rows
             .into_iter()
             .map(|row| Member::from_row(row, &names))
@@ -1466,7 +1471,7 @@ pub async fn list_school_networks(
     query: QueryParams,
     path: web::Path<String>,
     db: web::Data<Db>,
-) -> ApiResult<web::Json<MembershipList>> {
+) -> ApiResult<Json<MembershipList>> {
     let mut reader = query.reader(&["on"]);
     let on = reader.date("on").map(|d| d.to_string());
     reader.finish()?;
@@ -1483,7 +1488,7 @@ pub async fn list_school_networks(
             )?)
         })
         .await?;
-    Ok(web::Json(MembershipList {
+    Ok(Json(MembershipList {
         items: memberships(rows)?,
     }))
 }

@@ -89,6 +89,7 @@ pub struct TokenInfo {
     pub scopes: Vec<String>,
     /// The territories the token acts in, with their names and levels.
     pub territories: Vec<ClientTerritory>,
+    #[serde(serialize_with = "crate::json::timestamp")]
     pub expires_at: DateTime<Utc>,
     /// Seconds until it expires.
     pub expires_in: u64,

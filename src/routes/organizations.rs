@@ -20,6 +20,7 @@ use crate::domain::organization::{OrganizationKind, SecretariaLevel};
 use crate::error::{ApiError, ApiResult, IssueKind, Resource};
 use crate::etag::Preconditions;
 use crate::i18n::Lang;
+use crate::json::Json;
 use crate::openapi::responses;
 use crate::pagination::into_page;
 use crate::query::{NoParams, QueryParams};
@@ -70,7 +71,9 @@ pub struct Organization {
     pub secretaria_level: Option<SecretariaLevel>,
     /// What in the record deserves checking without making it invalid.
     pub warnings: Vec<Warning>,
+    #[serde(serialize_with = "crate::json::timestamp")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::json::timestamp")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -304,7 +307,7 @@ pub async fn list_organizations(
     lang: Lang,
     db: web::Data<Db>,
     catalogue: web::Data<Catalogue>,
-) -> ApiResult<web::Json<OrganizationPage>> {
+) -> ApiResult<Json<OrganizationPage>> {
     let mut reader = query.reader(LIST_PARAMS);
     let kinds: Vec<OrganizationKind> = reader.choices("kind", OrganizationKind::NAMES);
     let filter = OrganizationFilter {
@@ -335,7 +338,7 @@ pub async fn list_organizations(
     let (rows, next) = into_page(rows, &page, |row| {
         NameCursor::encode(&row.search_name, row.id.0)
     });
-    Ok(web::Json(OrganizationPage {
+    Ok(Json(OrganizationPage {
         items: rows
             .into_iter()
             .map(|row| Organization::from_row(row, &catalogue, lang))

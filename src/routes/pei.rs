@@ -16,6 +16,7 @@ use crate::body::{Validator, text};
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult, IssueKind, Resource};
 use crate::etag::Preconditions;
+use crate::json::Json;
 use crate::openapi::responses;
 use crate::pagination::into_page;
 use crate::query::{NoParams, QueryParams};
@@ -92,6 +93,7 @@ pub struct Pei {
     /// `asistente_educacion`, `apoderado`, `profesional_apoyo`).
     pub profiles: BTreeMap<String, String>,
     /// When this revision was written.
+    #[serde(serialize_with = "crate::json::timestamp")]
     pub created_at: DateTime<Utc>,
 }
 
@@ -491,7 +493,7 @@ pub async fn list_school_pei_history(
     query: QueryParams,
     path: web::Path<String>,
     db: web::Data<Db>,
-) -> ApiResult<web::Json<PeiHistory>> {
+) -> ApiResult<Json<PeiHistory>> {
     let mut reader = query.reader(&["limit", "cursor"]);
     let page = reader.page();
     // Cursors have the shared form; their name part is the last revision listed. As on the
@@ -518,7 +520,7 @@ pub async fn list_school_pei_history(
     let (records, next) = into_page(records, &page, |r| {
         NameCursor::encode(&r.revision.revision.to_string(), r.revision.id.0)
     });
-    Ok(web::Json(PeiHistory {
+    Ok(Json(PeiHistory {
         items: records
             .into_iter()
             .map(Pei::from_record)

@@ -21,6 +21,7 @@ use crate::domain::text::fold;
 use crate::domain::{TerritoryLevel, TerritoryRef};
 use crate::error::{ApiError, ApiResult, IssueKind, Resource};
 use crate::etag::Preconditions;
+use crate::json::Json;
 use crate::openapi::responses;
 use crate::pagination::into_page;
 use crate::query::{NoParams, QueryParams};
@@ -79,7 +80,9 @@ pub struct Person {
     pub territory_id: Uuid,
     /// Where they work, and as what.
     pub affiliations: Vec<Affiliation>,
+    #[serde(serialize_with = "crate::json::timestamp")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::json::timestamp")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -315,7 +318,7 @@ pub async fn list_people(
     query: QueryParams,
     db: web::Data<Db>,
     catalogue: web::Data<Catalogue>,
-) -> ApiResult<web::Json<PersonPage>> {
+) -> ApiResult<Json<PersonPage>> {
     let mut reader = query.reader(LIST_PARAMS);
     let positions: Vec<Position> = reader.choices("position", Position::NAMES);
     let filter = PersonFilter {
@@ -345,7 +348,7 @@ pub async fn list_people(
     let (rows, next) = into_page(rows, &page, |row| {
         NameCursor::encode(&row.person.search_name, row.person.id.0)
     });
-    Ok(web::Json(PersonPage {
+    Ok(Json(PersonPage {
         items: rows
             .into_iter()
             .map(|row| Person::from_record(row, &catalogue))
@@ -670,7 +673,7 @@ pub async fn list_person_networks(
     query: QueryParams,
     path: web::Path<String>,
     db: web::Data<Db>,
-) -> ApiResult<web::Json<PersonMembershipList>> {
+) -> ApiResult<Json<PersonMembershipList>> {
     let mut reader = query.reader(&["on"]);
     let on = reader.date("on").map(|d| d.to_string());
     reader.finish()?;
@@ -687,7 +690,7 @@ pub async fn list_person_networks(
             )?)
         })
         .await?;
-    Ok(web::Json(PersonMembershipList {
+    Ok(Json(PersonMembershipList {
         items: crate::routes::networks::memberships(rows)?,
     }))
 }

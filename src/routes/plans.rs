@@ -23,6 +23,7 @@ use crate::domain::plan::{
 };
 use crate::error::{ApiError, ApiResult, IssueKind, Resource};
 use crate::etag::Preconditions;
+use crate::json::Json;
 use crate::openapi::responses;
 use crate::pagination::into_page;
 use crate::query::{NoParams, QueryParams};
@@ -175,7 +176,9 @@ pub struct Plan {
     /// The tree: objectives → goals → strategies → actions.
     pub objectives: Vec<Objective>,
     pub version: i64,
+    #[serde(serialize_with = "crate::json::timestamp")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::json::timestamp")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -1008,6 +1011,7 @@ pub struct PlanSummary {
     pub strategies: i64,
     pub actions: i64,
     pub version: i64,
+    #[serde(serialize_with = "crate::json::timestamp")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -1078,7 +1082,7 @@ pub async fn list_plans(
     query: QueryParams,
     db: web::Data<Db>,
     catalogue: web::Data<Catalogue>,
-) -> ApiResult<web::Json<PlanPage>> {
+) -> ApiResult<Json<PlanPage>> {
     let mut reader = query.reader(LIST_PARAMS);
     let kinds: Vec<PlanKind> = reader.choices("kind", PlanKind::NAMES);
     let filter = PlanFilter {
@@ -1146,7 +1150,7 @@ pub async fn list_plans(
             })
         })
         .collect::<ApiResult<_>>()?;
-    Ok(web::Json(PlanPage {
+    Ok(Json(PlanPage {
         items,
         next_cursor: next,
     }))

@@ -21,6 +21,7 @@ use crate::domain::{Country, TerritoryLevel, TerritoryRef};
 use crate::error::{ApiError, ApiResult, IssueKind, Resource};
 use crate::etag::Preconditions;
 use crate::i18n::Lang;
+use crate::json::Json;
 use crate::openapi::responses;
 use crate::pagination::into_page;
 use crate::query::{NoParams, QueryParams};
@@ -104,7 +105,9 @@ pub struct School {
     pub sedes: Vec<Sede>,
     /// What in the record deserves checking without making it invalid.
     pub warnings: Vec<Warning>,
+    #[serde(serialize_with = "crate::json::timestamp")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::json::timestamp")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -592,7 +595,7 @@ pub async fn list_schools(
     lang: Lang,
     db: web::Data<Db>,
     catalogue: web::Data<Catalogue>,
-) -> ApiResult<web::Json<SchoolPage>> {
+) -> ApiResult<Json<SchoolPage>> {
     let mut reader = query.reader(LIST_PARAMS);
     let dependencies: Vec<Dependency> = reader.choices("dependency", Dependency::NAMES);
     let statuses: Vec<SchoolStatus> = reader.choices("status", SchoolStatus::NAMES);
@@ -640,7 +643,7 @@ pub async fn list_schools(
     let (rows, next) = into_page(rows, &page, |row| {
         NameCursor::encode(&row.search_name, row.id.0)
     });
-    Ok(web::Json(SchoolPage {
+    Ok(Json(SchoolPage {
         items: rows
             .into_iter()
             .map(|row| School::from_row(row, &catalogue, lang))

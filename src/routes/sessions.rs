@@ -21,6 +21,7 @@ use crate::domain::network::{
 };
 use crate::error::{ApiError, ApiResult, IssueKind, Resource};
 use crate::etag::Preconditions;
+use crate::json::Json;
 use crate::openapi::responses;
 use crate::pagination::into_page;
 use crate::query::{NoParams, QueryParams, QueryReader, parse_date};
@@ -201,7 +202,9 @@ pub struct Session {
     pub reflection: Option<String>,
     /// Anything else worth keeping (for instance where the record comes from).
     pub notes: Option<String>,
+    #[serde(serialize_with = "crate::json::timestamp")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::json::timestamp")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -737,7 +740,7 @@ pub async fn list_network_sessions(
     query: QueryParams,
     path: web::Path<String>,
     db: web::Data<Db>,
-) -> ApiResult<web::Json<SessionPage>> {
+) -> ApiResult<Json<SessionPage>> {
     let mut reader = query.reader(NETWORK_LIST_PARAMS);
     let mut filter = read_filter(&mut reader);
     reader.finish()?;
@@ -752,7 +755,7 @@ pub async fn list_network_sessions(
             Ok(repo::list(conn, &filter, &scope)?)
         })
         .await?;
-    Ok(web::Json(page_of(records, &page_filter)?))
+    Ok(Json(page_of(records, &page_filter)?))
 }
 
 /// List sessions.
@@ -779,7 +782,7 @@ pub async fn list_sessions(
     query: QueryParams,
     db: web::Data<Db>,
     catalogue: web::Data<Catalogue>,
-) -> ApiResult<web::Json<SessionPage>> {
+) -> ApiResult<Json<SessionPage>> {
     let mut reader = query.reader(LIST_PARAMS);
     let mut filter = read_filter(&mut reader);
     let network_id = reader.uuid("network_id");
@@ -809,7 +812,7 @@ pub async fn list_sessions(
             Ok(repo::list(conn, &filter, &scope)?)
         })
         .await?;
-    Ok(web::Json(page_of(records, &page_filter)?))
+    Ok(Json(page_of(records, &page_filter)?))
 }
 
 /// Record a session of a network.
@@ -1183,7 +1186,7 @@ pub async fn list_network_agreements(
     query: QueryParams,
     path: web::Path<String>,
     db: web::Data<Db>,
-) -> ApiResult<web::Json<AgreementPage>> {
+) -> ApiResult<Json<AgreementPage>> {
     let mut reader = query.reader(AGREEMENT_PARAMS);
     let statuses: Vec<AgreementStatus> = reader.choices("status", AgreementStatus::NAMES);
     let filter = AgreementFilter {
@@ -1250,7 +1253,7 @@ pub async fn list_network_agreements(
             })
         })
         .collect::<ApiResult<_>>()?;
-    Ok(web::Json(AgreementPage {
+    Ok(Json(AgreementPage {
         items,
         next_cursor: next,
     }))
@@ -1380,7 +1383,7 @@ pub async fn get_network_summary(
     query: QueryParams,
     path: web::Path<String>,
     db: web::Data<Db>,
-) -> ApiResult<web::Json<NetworkSummary>> {
+) -> ApiResult<Json<NetworkSummary>> {
     let mut reader = query.reader(&["year"]);
     let year = reader.integer("year", 1900, 2100);
     if year.is_none() && !reader.has("year") {
@@ -1405,7 +1408,7 @@ pub async fn get_network_summary(
         })
         .await?;
     let c = counts;
-    Ok(web::Json(NetworkSummary {
+    Ok(Json(NetworkSummary {
         network_id: id,
         year,
         as_of: today,

@@ -11,6 +11,7 @@ use crate::catalog::Catalogue;
 use crate::db::Db;
 use crate::domain::{Country, TerritoryLevel, TerritoryRef};
 use crate::error::{ApiError, ApiResult, Resource};
+use crate::json::Json;
 use crate::openapi::responses;
 use crate::pagination::into_page;
 use crate::query::{NoParams, QueryParams};
@@ -178,7 +179,7 @@ pub async fn list_territories(
     query: QueryParams,
     db: web::Data<Db>,
     catalogue: web::Data<Catalogue>,
-) -> ApiResult<web::Json<TerritoryPage>> {
+) -> ApiResult<Json<TerritoryPage>> {
     let mut reader = query.reader(LIST_PARAMS);
     let filter = TerritoryFilter {
         country: reader.choice("country", Country::NAMES),
@@ -193,7 +194,7 @@ pub async fn list_territories(
     let page = filter.page.clone();
     let rows = db.read(move |conn| Ok(repo::list(conn, &filter)?)).await?;
     let (rows, next) = into_page(rows, &page, |row| row.key.clone());
-    Ok(web::Json(to_page(rows, next)?))
+    Ok(Json(to_page(rows, next)?))
 }
 
 fn parse_reference(raw: &str) -> ApiResult<TerritoryRef> {
@@ -230,14 +231,14 @@ pub async fn get_territory(
     _query: NoParams,
     path: web::Path<String>,
     db: web::Data<Db>,
-) -> ApiResult<web::Json<Territory>> {
+) -> ApiResult<Json<Territory>> {
     let raw = path.into_inner();
     let reference = parse_reference(&raw)?;
     let row = db
         .read(move |conn| Ok(repo::find(conn, &reference)?))
         .await?;
     let row = row.ok_or_else(|| ApiError::not_found(Resource::Territory, &raw))?;
-    Ok(web::Json(Territory::try_from(row)?))
+    Ok(Json(Territory::try_from(row)?))
 }
 
 /// List a territory's ancestors.
@@ -266,14 +267,14 @@ pub async fn list_territory_ancestors(
     _query: NoParams,
     path: web::Path<String>,
     db: web::Data<Db>,
-) -> ApiResult<web::Json<TerritoryPage>> {
+) -> ApiResult<Json<TerritoryPage>> {
     let raw = path.into_inner();
     let reference = parse_reference(&raw)?;
     let found = db
         .read(move |conn| Ok(repo::with_ancestors(conn, &reference)?))
         .await?;
     let (_, ancestors) = found.ok_or_else(|| ApiError::not_found(Resource::Territory, &raw))?;
-    Ok(web::Json(to_page(ancestors, None)?))
+    Ok(Json(to_page(ancestors, None)?))
 }
 
 /// Filters of `GET /api/v1/territories/{territory}/descendants`.
@@ -322,7 +323,7 @@ pub async fn list_territory_descendants(
     query: QueryParams,
     db: web::Data<Db>,
     catalogue: web::Data<Catalogue>,
-) -> ApiResult<web::Json<TerritoryPage>> {
+) -> ApiResult<Json<TerritoryPage>> {
     let raw = path.into_inner();
     let root = parse_reference(&raw)
         .ok()
@@ -345,5 +346,5 @@ pub async fn list_territory_descendants(
     let page = filter.page.clone();
     let rows = db.read(move |conn| Ok(repo::list(conn, &filter)?)).await?;
     let (rows, next) = into_page(rows, &page, |row| row.key.clone());
-    Ok(web::Json(to_page(rows, next)?))
+    Ok(Json(to_page(rows, next)?))
 }
