@@ -320,6 +320,8 @@ fn app(
             }),
         )
         .app_data(state.routes.clone())
+        // One per worker: built by each worker's call of this factory.
+        .app_data(crate::telemetry::RouteTemplates::default())
         .app_data(web::Data::new(state.draining.clone()))
         .default_service(web::to(routes::fallback))
         // Inside `identify`, which tells it the caller, and inside `render_problems`, whose

@@ -5,7 +5,11 @@
 //! client's `X-Request-Id` when it sent a sensible one, a fresh UUID otherwise; the id is in every
 //! log line of the request, in every problem body and in the `X-Request-Id` response header.
 
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::io::IsTerminal;
+use std::sync::Arc;
 use std::time::Instant;
 
 use actix_web::HttpMessage;
@@ -84,6 +88,66 @@ impl RequestId {
     }
 }
 
+/// The route template a request matched, or `unmatched` (kept in its extensions by
+/// [`observe`]).
+#[derive(Debug, Clone)]
+struct RoutePattern(Arc<str>);
+
+/// Route templates by path shape, for one worker's app (`App::app_data`, one per worker, so
+/// without a lock).
+///
+/// actix finds a request's template by trying every route's pattern in turn, regular
+/// expressions for those with parameters: a tenth of a small read's cost (docs/PERFORMANCE.md,
+/// fourth round). A path's shape is the path with every UUID segment replaced by a NUL, which
+/// no path can hold: no route has a UUID for a literal segment or constrains a parameter to
+/// exclude one, so paths of one shape match the same template. The map is bounded: once full,
+/// new shapes (arbitrary codes, unknown paths) are looked up each time.
+#[derive(Debug, Default)]
+pub struct RouteTemplates(RefCell<HashMap<String, Arc<str>>>);
+
+/// Shapes kept per worker: every route a few times over, with room for keyed paths
+/// (`/territories/CL-09`).
+const ROUTE_SHAPES: usize = 4096;
+
+impl RouteTemplates {
+    fn template(&self, req: &ServiceRequest) -> Arc<str> {
+        let path = req.path();
+        let shape = path_shape(path);
+        if let Some(template) = self.0.borrow().get(shape.as_ref()) {
+            return template.clone();
+        }
+        let template: Arc<str> = req
+            .match_pattern()
+            .map_or_else(|| "unmatched".into(), Into::into);
+        let mut known = self.0.borrow_mut();
+        if known.len() < ROUTE_SHAPES {
+            known.insert(shape.into_owned(), template.clone());
+        }
+        template
+    }
+}
+
+/// `path` with its UUID segments replaced by a NUL.
+fn path_shape(path: &str) -> Cow<'_, str> {
+    if !path
+        .split('/')
+        .any(|segment| segment.len() == 36 && uuid::Uuid::try_parse(segment).is_ok())
+    {
+        return Cow::Borrowed(path);
+    }
+    let segments: Vec<&str> = path
+        .split('/')
+        .map(|segment| {
+            if segment.len() == 36 && uuid::Uuid::try_parse(segment).is_ok() {
+                "\0"
+            } else {
+                segment
+            }
+        })
+        .collect();
+    Cow::Owned(segments.join("/"))
+}
+
 /// Outermost middleware: assigns the request id, counts and times the request, and writes the
 /// access log line.
 pub async fn observe(
@@ -92,7 +156,16 @@ pub async fn observe(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = Instant::now();
     let request_id = RequestId::from_request(&req);
+    // Found once, here, for the metrics, this log line and the root span.
+    let route = RoutePattern(match req.app_data::<RouteTemplates>() {
+        Some(templates) => templates.template(&req),
+        None => req
+            .match_pattern()
+            .map_or_else(|| "unmatched".into(), Into::into),
+    });
     req.extensions_mut().insert(request_id.clone());
+    req.extensions_mut().insert(route.clone());
+    let route = route.0;
     let metrics = req.app_data::<web::Data<Metrics>>().cloned();
     let method = req.method().clone();
 
@@ -100,10 +173,6 @@ pub async fn observe(
 
     let elapsed = started.elapsed();
     let status = response.status();
-    let route = response
-        .request()
-        .match_pattern()
-        .unwrap_or_else(|| "unmatched".to_owned());
     if let Some(metrics) = metrics {
         metrics.observe_request(method.as_str(), &route, status.as_u16(), elapsed);
     }
@@ -113,7 +182,7 @@ pub async fn observe(
     tracing::info!(
         request_id = request_id.as_str(),
         method = method.as_str(),
-        route = route.as_str(),
+        route = &*route,
         path = response.request().path(),
         status = status.as_u16(),
         duration_ms = elapsed.as_secs_f64() * 1000.0,
@@ -128,19 +197,14 @@ pub struct RedesRootSpan;
 
 impl RootSpanBuilder for RedesRootSpan {
     fn on_request_start(request: &ServiceRequest) -> Span {
-        let request_id = request
-            .extensions()
-            .get::<RequestId>()
-            .map(|id| id.as_str().to_owned())
-            .unwrap_or_default();
-        let route = request
-            .match_pattern()
-            .unwrap_or_else(|| "unmatched".to_owned());
+        let extensions = request.extensions();
         tracing::info_span!(
             "http",
-            request_id = request_id.as_str(),
+            request_id = extensions.get::<RequestId>().map_or("", RequestId::as_str),
             method = request.method().as_str(),
-            route = route.as_str(),
+            route = extensions
+                .get::<RoutePattern>()
+                .map_or("unmatched", |r| &*r.0),
             status = tracing::field::Empty,
         )
     }
@@ -154,5 +218,29 @@ impl RootSpanBuilder for RedesRootSpan {
             Err(error) => error.as_response_error().status_code(),
         };
         span.record("status", status.as_u16());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::path_shape;
+
+    #[test]
+    fn a_path_shape_hides_its_uuids_only() {
+        let id = "5b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e";
+        assert_eq!(
+            path_shape(&format!("/api/v1/networks/{id}/members/{id}")),
+            "/api/v1/networks/\0/members/\0"
+        );
+        assert!(matches!(
+            path_shape("/api/v1/territories/CL-13"),
+            std::borrow::Cow::Borrowed("/api/v1/territories/CL-13")
+        ));
+        // 36 characters that are not a UUID stay.
+        let almost = "5b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4x";
+        assert_eq!(
+            path_shape(&format!("/api/v1/schools/{almost}")),
+            format!("/api/v1/schools/{almost}")
+        );
     }
 }

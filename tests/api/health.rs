@@ -37,6 +37,18 @@ async fn metrics_count_requests_by_route_and_status() {
         app.get("/api/v1/territories/CL-13", Some(&token)).await;
         app.get("/api/v1/territories/CL-99", Some(&token)).await;
         app.get("/api/v1/territories/CL-98", Some(&token)).await;
+        // Paths of one shape (a UUID in place of another) share their route (403 here: the token
+        // cannot read schools); a path no route matches is `unmatched`, even after a matching
+        // one of nearly the same shape.
+        for id in [uuid::Uuid::new_v4(), uuid::Uuid::new_v4()] {
+            app.get(&format!("/api/v1/schools/{id}"), Some(&token))
+                .await;
+        }
+        app.get(
+            &format!("/api/v1/schools/{}/nothing", uuid::Uuid::new_v4()),
+            Some(&token),
+        )
+        .await;
         let response = app.get("/metrics", None).await;
         assert_eq!(response.status(), 200);
         assert!(
@@ -64,6 +76,14 @@ async fn metrics_count_requests_by_route_and_status() {
                 r#"redes_http_requests_total{{method="GET",{route},status="200"}}"#
             ))
             .ends_with(" 1")
+        );
+        assert!(
+            line(r#"redes_http_requests_total{method="GET",route="/api/v1/schools/{id}",status="403"}"#)
+                .ends_with(" 2")
+        );
+        assert!(
+            line(r#"redes_http_requests_total{method="GET",route="unmatched",status="404"}"#)
+                .ends_with(" 1")
         );
         line("redes_http_request_duration_seconds_bucket{");
         assert!(line("redes_db_pool_max_size").ends_with(" 4"));
