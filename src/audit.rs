@@ -105,7 +105,7 @@ pub async fn attribute(
         principal: principal
             .as_ref()
             .map_or_else(|| "anonymous".to_owned(), |p| p.subject.clone()),
-        client_id: principal.and_then(|p| p.client_id),
+        client_id: principal.and_then(|p| p.client_id.clone()),
         request_id,
     };
     REQUEST_ACTOR.scope(actor, next.call(req)).await

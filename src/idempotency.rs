@@ -189,7 +189,10 @@ pub async fn guard(
         .path_and_query()
         .map_or_else(|| http_req.path().to_owned(), |p| p.as_str().to_owned());
     let fingerprint = fingerprint(http_req.method().as_str(), &path_and_query, &body);
-    let owner = principal.client_id.unwrap_or(principal.subject);
+    let owner = principal
+        .client_id
+        .clone()
+        .unwrap_or_else(|| principal.subject.clone());
     let req = ServiceRequest::from_parts(http_req, Payload::from(body));
 
     let claimed = {

@@ -116,15 +116,23 @@ impl RouteTemplates {
         if let Some(template) = self.0.borrow().get(shape.as_ref()) {
             return template.clone();
         }
-        let template: Arc<str> = req
-            .match_pattern()
-            .map_or_else(|| "unmatched".into(), Into::into);
+        let template = route_template(req);
         let mut known = self.0.borrow_mut();
         if known.len() < ROUTE_SHAPES {
             known.insert(shape.into_owned(), template.clone());
         }
         template
     }
+}
+
+/// The template of the route that serves `req`: a documented route's (see
+/// [`crate::routes::RouteTable::template`]), else actix-web's pattern (the documentation UI),
+/// else `unmatched`.
+fn route_template(req: &ServiceRequest) -> Arc<str> {
+    req.app_data::<web::Data<crate::routes::RouteTable>>()
+        .and_then(|routes| routes.template(req.path()))
+        .or_else(|| req.match_pattern().map(Into::into))
+        .unwrap_or_else(|| "unmatched".into())
 }
 
 /// `path` with its UUID segments replaced by a NUL.
@@ -159,9 +167,7 @@ pub async fn observe(
     // Found once, here, for the metrics, this log line and the root span.
     let route = RoutePattern(match req.app_data::<RouteTemplates>() {
         Some(templates) => templates.template(&req),
-        None => req
-            .match_pattern()
-            .map_or_else(|| "unmatched".into(), Into::into),
+        None => route_template(&req),
     });
     req.extensions_mut().insert(request_id.clone());
     req.extensions_mut().insert(route.clone());

@@ -10,7 +10,7 @@ use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, JwkSet, KeyAlgorithm
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 
 use super::AuthError;
-use super::principal::Claims;
+use super::principal::{Claims, Principal};
 
 struct VerifyingKey {
     kid: String,
@@ -27,33 +27,62 @@ pub struct KeySet {
     verified: Verified,
 }
 
-/// Tokens already verified, with their claims: a client sends the same token with every
-/// request until it expires, and checking an ES256 signature (the tokens of `/oauth/token`)
-/// costs more than the rest of a read by id (docs/PERFORMANCE.md). Only tokens whose signature,
-/// issuer, audience and dates passed are kept, under their exact text, and expiry is checked
-/// again at every use. Bounded: when full, it starts over.
+/// Tokens already verified, with the principal built from their claims: a client sends the same
+/// token with every request until it expires, and checking an ES256 signature (the tokens of
+/// `/oauth/token`) costs more than the rest of a read by id (docs/PERFORMANCE.md); building the
+/// principal again (its scopes, its territories resolved in the catalogue) cost 8% of one.
+/// Only tokens whose signature, issuer, audience, dates and territories passed are kept, under
+/// their exact text, and expiry is checked again at every use. Bounded: when full, it starts
+/// over.
 struct Verified {
-    tokens: Mutex<HashMap<Box<str>, Claims>>,
+    tokens: Mutex<HashMap<Box<[u8]>, Principal, TailHash>>,
+}
+
+/// Hashes a token by its last 32 bytes (and its length), the end of its signature: hashing
+/// the whole token (several hundred bytes) cost more than the lookup's other work. Only
+/// verified tokens are stored, so nobody can fill the map with colliding keys; a lookup still
+/// compares the whole token.
+#[derive(Default)]
+struct TailHash(std::hash::RandomState);
+
+struct TailHasher(std::hash::DefaultHasher);
+
+impl std::hash::BuildHasher for TailHash {
+    type Hasher = TailHasher;
+
+    fn build_hasher(&self) -> TailHasher {
+        TailHasher(self.0.build_hasher())
+    }
+}
+
+impl std::hash::Hasher for TailHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.write(&bytes[bytes.len().saturating_sub(32)..]);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0.finish()
+    }
 }
 
 /// At most this many tokens are remembered (a few MB).
 const VERIFIED_CAPACITY: usize = 4096;
 
 impl Verified {
-    fn get(&self, token: &str) -> Option<Claims> {
+    fn get(&self, token: &[u8]) -> Option<Principal> {
         let tokens = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
         tokens.get(token).cloned()
     }
 
-    fn remember(&self, token: &str, claims: &Claims) {
+    fn remember(&self, token: &str, principal: &Principal) {
         let mut tokens = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
         if tokens.len() >= VERIFIED_CAPACITY {
             tokens.clear();
         }
-        tokens.insert(token.into(), claims.clone());
+        tokens.insert(token.as_bytes().into(), principal.clone());
     }
 
-    fn forget(&self, token: &str) {
+    fn forget(&self, token: &[u8]) {
         let mut tokens = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
         tokens.remove(token);
     }
@@ -89,7 +118,7 @@ impl KeySet {
             audience: audience.to_owned(),
             leeway: leeway.as_secs(),
             verified: Verified {
-                tokens: Mutex::new(HashMap::new()),
+                tokens: Mutex::new(HashMap::default()),
             },
         }
     }
@@ -192,26 +221,40 @@ impl KeySet {
         Ok(())
     }
 
-    /// Verifies a token and returns its claims.
+    /// Verifies a token and returns its principal, built from its claims by `principal` the
+    /// first time the token is seen (an error there is the token's, and nothing is kept).
     ///
     /// The key is chosen by the token's `kid`, or, without one, as the only key for the token's
     /// algorithm. The algorithm is the key's own, never the header's: an HS256 token presented
     /// for an RS256 key is refused (the classic key-confusion attack), and `alg: none` does not
     /// even parse.
-    pub fn verify(&self, token: &str) -> Result<Claims, AuthError> {
-        if let Some(claims) = self.verified.get(token) {
-            // The same rule as the first verification: expired once `exp` is more than the
-            // leeway in the past.
-            let now = jsonwebtoken::get_current_timestamp();
-            if claims.exp.saturating_add(self.leeway) < now {
-                self.verified.forget(token);
-                return Err(AuthError::Expired);
-            }
-            return Ok(claims);
+    pub fn authenticate(
+        &self,
+        token: &str,
+        principal: impl FnOnce(Claims) -> Result<Principal, AuthError>,
+    ) -> Result<Principal, AuthError> {
+        if let Some(known) = self.known(token.as_bytes())? {
+            return Ok(known);
         }
-        let claims = self.verify_signed(token)?;
-        self.verified.remember(token, &claims);
-        Ok(claims)
+        let principal = principal(self.verify_signed(token)?)?;
+        self.verified.remember(token, &principal);
+        Ok(principal)
+    }
+
+    /// The principal of a token verified before, if it is remembered; `Expired` once it has
+    /// expired since.
+    pub fn known(&self, token: &[u8]) -> Result<Option<Principal>, AuthError> {
+        let Some(known) = self.verified.get(token) else {
+            return Ok(None);
+        };
+        // The same rule as the first verification: expired once `exp` is more than the leeway
+        // in the past.
+        let now = jsonwebtoken::get_current_timestamp();
+        if known.expires_at.saturating_add(self.leeway) < now {
+            self.verified.forget(token);
+            return Err(AuthError::Expired);
+        }
+        Ok(Some(known))
     }
 
     fn verify_signed(&self, token: &str) -> Result<Claims, AuthError> {

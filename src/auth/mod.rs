@@ -9,7 +9,7 @@ pub mod territorial;
 pub mod token;
 
 pub use keys::{KeySet, KeySetError};
-pub use principal::{Audience, Authentication, Authorized, Claims, Principal, identify};
+pub use principal::{Audience, Authentication, Authorized, Claims, Identity, Principal, identify};
 pub use territorial::TerritoryScope;
 
 use crate::i18n::Lang;

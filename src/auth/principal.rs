@@ -4,6 +4,8 @@
 use std::collections::BTreeSet;
 use std::future::{Ready, ready};
 use std::marker::PhantomData;
+use std::ops::Deref;
+use std::sync::Arc;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
@@ -13,7 +15,7 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use serde::{Deserialize, Serialize};
 
 use super::scopes::Scope;
-use super::{AuthError, KeySet};
+use super::{AuthError, KeySet, TerritoryScope};
 use crate::catalog::{Catalogue, CatalogueEntry};
 use crate::error::ApiError;
 
@@ -49,17 +51,32 @@ pub enum Audience {
     Many(Vec<String>),
 }
 
-/// An authenticated caller.
+/// An authenticated caller. Cheap to clone: the principal of a verified token is built once and
+/// shared by every request that presents the same token (see [`KeySet::authenticate`]).
 #[derive(Debug, Clone)]
-pub struct Principal {
+pub struct Principal(Arc<Identity>);
+
+/// What a [`Principal`] is: who, with which scopes, over which territories.
+#[derive(Debug)]
+pub struct Identity {
     pub subject: String,
     pub scopes: BTreeSet<String>,
     /// The territories the token grants, resolved in the catalogue.
     pub territories: Vec<CatalogueEntry>,
+    /// The same territories as a territorial scope (subtree roots).
+    pub territory_scope: TerritoryScope,
     /// The API client the token was issued to, for tokens from `/oauth/token`.
     pub client_id: Option<String>,
     /// When the token expires (seconds since the epoch).
     pub expires_at: u64,
+}
+
+impl Deref for Principal {
+    type Target = Identity;
+
+    fn deref(&self) -> &Identity {
+        &self.0
+    }
 }
 
 /// The outcome of authenticating a request, kept in its extensions by [`identify`] so that the
@@ -72,7 +89,10 @@ impl Principal {
         self.scopes.contains(scope)
     }
 
-    fn from_claims(claims: Claims, catalogue: &Catalogue) -> Result<Principal, AuthError> {
+    pub(super) fn from_claims(
+        claims: Claims,
+        catalogue: &Catalogue,
+    ) -> Result<Principal, AuthError> {
         let territories = claims
             .territories
             .iter()
@@ -83,13 +103,16 @@ impl Principal {
                     .ok_or_else(|| AuthError::UnknownTerritory(t.chars().take(64).collect()))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Principal {
+        let territory_scope =
+            TerritoryScope::from_paths(territories.iter().map(|t| t.path.clone()));
+        Ok(Principal(Arc::new(Identity {
             subject: claims.sub,
             scopes: claims.scope.split_whitespace().map(str::to_owned).collect(),
             territories,
+            territory_scope,
             client_id: claims.client_id,
             expires_at: claims.exp,
-        })
+        })))
     }
 
     /// The caller of a request, if it sent a valid token (after [`identify`] ran).
@@ -116,20 +139,42 @@ impl Principal {
                 "the key set or the catalogue is not registered as app data"
             )));
         };
-        let value = req
+        let header = req
             .headers()
             .get(header::AUTHORIZATION)
             .ok_or(ApiError::Unauthenticated(AuthError::Missing))?;
-        let value = value
+        // A token seen before is found by its bytes: the header is not checked or split as text
+        // again (a verified token is visible ASCII, and what surrounds it here is `Bearer` and
+        // blanks, as the parsing below requires).
+        if let Some(token) = bearer_bytes(header.as_bytes())
+            && let Some(known) = keys.known(token).map_err(ApiError::Unauthenticated)?
+        {
+            return Ok(known);
+        }
+        let value = header
             .to_str()
             .map_err(|_| ApiError::Unauthenticated(AuthError::NotBearer))?;
         let token = match value.split_once(' ') {
             Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
             _ => return Err(ApiError::Unauthenticated(AuthError::NotBearer)),
         };
-        let claims = keys.verify(token).map_err(ApiError::Unauthenticated)?;
-        Principal::from_claims(claims, catalogue).map_err(ApiError::Unauthenticated)
+        keys.authenticate(token, |claims| Principal::from_claims(claims, catalogue))
+            .map_err(ApiError::Unauthenticated)
     }
+}
+
+/// The token of an `Authorization: Bearer <token>` header, as bytes, with the spaces and tabs
+/// around it left out.
+fn bearer_bytes(value: &[u8]) -> Option<&[u8]> {
+    let space = value.iter().position(|&b| b == b' ')?;
+    let (scheme, rest) = value.split_at(space);
+    if !scheme.eq_ignore_ascii_case(b"bearer") {
+        return None;
+    }
+    let blank = |b: &u8| *b == b' ' || *b == b'\t';
+    let start = rest.iter().position(|b| !blank(b))?;
+    let end = rest.iter().rposition(|b| !blank(b))?;
+    Some(&rest[start..=end])
 }
 
 /// Middleware: verifies the request's bearer token, if it has an `Authorization` header, once,
@@ -186,5 +231,22 @@ impl<S: Scope> FromRequest for Authorized<S> {
                 Err(ApiError::MissingScope { scope: S::NAME })
             }
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bearer_bytes;
+
+    #[test]
+    fn the_token_is_what_follows_bearer_and_blanks() {
+        assert_eq!(bearer_bytes(b"Bearer abc.def"), Some(&b"abc.def"[..]));
+        assert_eq!(bearer_bytes(b"bEaReR \t abc.def \t"), Some(&b"abc.def"[..]));
+        assert_eq!(bearer_bytes(b"Basic abc"), None);
+        assert_eq!(bearer_bytes(b"Bearerabc"), None);
+        assert_eq!(bearer_bytes(b"Bearer    "), None);
+        // Only spaces and tabs are blanks: anything else stays, and the token is then not one
+        // that was verified.
+        assert_eq!(bearer_bytes(b"Bearer abc\x0c"), Some(&b"abc\x0c"[..]));
     }
 }

@@ -5,19 +5,22 @@
 //! (`repository::scoped`), never a check after fetching. The same scope decides in memory whether
 //! a territory named in a request body may be written to.
 
+use std::sync::Arc;
+
 use super::Principal;
 use crate::catalog::CatalogueEntry;
 use crate::domain::territory::Country;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TerritoryScope {
-    /// Paths of the subtree roots, with roots inside other roots removed.
-    roots: Vec<String>,
+    /// Paths of the subtree roots, with roots inside other roots removed (shared: a principal
+    /// keeps its scope, and every request of the principal clones it).
+    roots: Arc<[String]>,
 }
 
 impl TerritoryScope {
     pub fn of(principal: &Principal) -> TerritoryScope {
-        TerritoryScope::from_paths(principal.territories.iter().map(|t| t.path.clone()))
+        principal.territory_scope.clone()
     }
 
     pub fn from_paths(paths: impl IntoIterator<Item = String>) -> TerritoryScope {
@@ -29,7 +32,9 @@ impl TerritoryScope {
                 roots.push(path);
             }
         }
-        TerritoryScope { roots }
+        TerritoryScope {
+            roots: roots.into(),
+        }
     }
 
     /// The paths of the subtree roots.

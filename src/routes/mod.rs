@@ -33,110 +33,214 @@ use utoipa_actix_web::{UtoipaApp, scope, service_config::ServiceConfig};
 /// The routes under `/api/v1`, written once and expanded twice: into utoipa's `ServiceConfig`,
 /// which also collects the document ([`register`]), and into actix-web's, which only routes
 /// ([`register_served`]). The served routes and the contract cannot diverge.
+///
+/// They are grouped by their first segment (`schools`, `networks`, …). The document lists the
+/// groups in this order; for serving, each group is a scope that the router enters only when the
+/// path's first segment is the group's ([`FirstSegment`]). Without groups, actix-web's router
+/// tried every route registered before the one that matched, and each route with a `{…}`
+/// segment is a regular expression: nine of them for `GET /api/v1/schools/{id}`, 11% of the
+/// read (docs/PERFORMANCE.md), and more for every route further down.
 macro_rules! api_v1_routes {
-    ($cfg:ident) => {
-        $cfg.service(discovery::get_discovery)
-            .service(territories::list_territories)
-            .service(territories::get_territory)
-            .service(territories::list_territory_ancestors)
-            .service(territories::list_territory_descendants)
-            .service(organizations::list_organizations)
-            .service(organizations::create_organization)
-            .service(organizations::get_organization)
-            .service(organizations::replace_organization)
-            .service(organizations::update_organization)
-            .service(organizations::delete_organization)
-            // Before `/schools/{id}`, which would otherwise take `by-code` for an id.
-            .service(schools::get_school_by_code)
-            .service(schools::list_schools)
-            .service(schools::create_school)
-            .service(schools::get_school)
-            .service(schools::replace_school)
-            .service(schools::update_school)
-            .service(schools::delete_school)
-            .service(networks::list_school_networks)
-            .service(pei::get_school_pei)
-            .service(pei::replace_school_pei)
-            .service(pei::update_school_pei)
-            .service(pei::list_school_pei_history)
-            .service(articulation::get_school_articulation)
-            .service(networks::list_networks)
-            .service(networks::create_network)
-            .service(networks::get_network)
-            .service(networks::replace_network)
-            .service(networks::update_network)
-            .service(networks::delete_network)
-            .service(networks::list_network_members)
-            .service(networks::create_network_member)
-            .service(networks::get_network_member)
-            .service(networks::replace_network_member)
-            .service(networks::update_network_member)
-            .service(networks::delete_network_member)
-            .service(people::list_people)
-            .service(people::create_person)
-            .service(people::get_person)
-            .service(people::replace_person)
-            .service(people::update_person)
-            .service(people::delete_person)
-            .service(people::list_person_networks)
-            .service(sessions::list_network_sessions)
-            .service(sessions::create_network_session)
-            .service(sessions::get_network_summary)
-            .service(articulation::get_network_articulation)
-            .service(sessions::list_network_agreements)
-            .service(sessions::list_sessions)
-            .service(sessions::get_session)
-            .service(sessions::replace_session)
-            .service(sessions::update_session)
-            .service(sessions::delete_session)
-            .service(plans::list_plans)
-            .service(plans::create_plan)
-            .service(plans::get_plan)
-            .service(plans::replace_plan)
-            .service(plans::update_plan)
-            .service(plans::delete_plan)
-            .service(links::list_plan_links)
-            .service(links::create_plan_link)
-            .service(links::get_plan_link)
-            .service(links::update_plan_link)
-            .service(links::delete_plan_link)
-            .service(improvement_cycles::list_improvement_cycles)
-            .service(improvement_cycles::create_improvement_cycle)
-            .service(improvement_cycles::get_improvement_cycle)
-            .service(improvement_cycles::replace_improvement_cycle)
-            .service(improvement_cycles::update_improvement_cycle)
-            .service(improvement_cycles::delete_improvement_cycle)
-            .service(mentoring_visits::list_mentoring_visits)
-            .service(mentoring_visits::create_mentoring_visit)
-            .service(mentoring_visits::get_mentoring_visit)
-            .service(mentoring_visits::replace_mentoring_visit)
-            .service(mentoring_visits::update_mentoring_visit)
-            .service(mentoring_visits::delete_mentoring_visit)
-            .service(catalogues::list_catalogues)
-            .service(catalogues::get_catalogue)
-            .service(catalogues::create_catalogue_item)
-            .service(catalogues::get_catalogue_item)
-            .service(catalogues::delete_catalogue_item)
-            .service(indicators::list_indicators)
-            .service(indicators::get_indicator)
-            .service(indicators::create_indicator)
-            .service(indicators::delete_indicator)
-            .service(indicators::list_indicator_values)
-            .service(indicator_import::import_indicator_values)
-            .service(import_jobs::get_import_job)
-            .service(indicators::create_indicator_value)
-            .service(indicators::get_indicator_value)
-            .service(indicators::replace_indicator_value)
-            .service(indicators::delete_indicator_value)
-            .service(analytics::get_analytics)
-            .service(changes::list_changes)
-            .service(clients::list_clients)
-            .service(clients::create_client)
-            .service(clients::get_client)
-            .service(clients::update_client)
-            .service(clients::rotate_client_secret)
-            .service(clients::revoke_client)
-            .service(audit::list_audit_entries);
+    ($cfg:ident, $group:ident) => {
+        $cfg.service(discovery::get_discovery);
+        $group!(
+            $cfg,
+            "territories",
+            [
+                territories::list_territories,
+                territories::get_territory,
+                territories::list_territory_ancestors,
+                territories::list_territory_descendants,
+            ]
+        );
+        $group!(
+            $cfg,
+            "organizations",
+            [
+                organizations::list_organizations,
+                organizations::create_organization,
+                organizations::get_organization,
+                organizations::replace_organization,
+                organizations::update_organization,
+                organizations::delete_organization,
+            ]
+        );
+        $group!(
+            $cfg,
+            "schools",
+            [
+                // Before `/schools/{id}`, which would otherwise take `by-code` for an id.
+                schools::get_school_by_code,
+                schools::list_schools,
+                schools::create_school,
+                schools::get_school,
+                schools::replace_school,
+                schools::update_school,
+                schools::delete_school,
+                networks::list_school_networks,
+                pei::get_school_pei,
+                pei::replace_school_pei,
+                pei::update_school_pei,
+                pei::list_school_pei_history,
+                articulation::get_school_articulation,
+            ]
+        );
+        $group!(
+            $cfg,
+            "networks",
+            [
+                networks::list_networks,
+                networks::create_network,
+                networks::get_network,
+                networks::replace_network,
+                networks::update_network,
+                networks::delete_network,
+                networks::list_network_members,
+                networks::create_network_member,
+                networks::get_network_member,
+                networks::replace_network_member,
+                networks::update_network_member,
+                networks::delete_network_member,
+                sessions::list_network_sessions,
+                sessions::create_network_session,
+                sessions::get_network_summary,
+                articulation::get_network_articulation,
+                sessions::list_network_agreements,
+            ]
+        );
+        $group!(
+            $cfg,
+            "people",
+            [
+                people::list_people,
+                people::create_person,
+                people::get_person,
+                people::replace_person,
+                people::update_person,
+                people::delete_person,
+                people::list_person_networks,
+            ]
+        );
+        $group!(
+            $cfg,
+            "sessions",
+            [
+                sessions::list_sessions,
+                sessions::get_session,
+                sessions::replace_session,
+                sessions::update_session,
+                sessions::delete_session,
+            ]
+        );
+        $group!(
+            $cfg,
+            "plans",
+            [
+                plans::list_plans,
+                plans::create_plan,
+                plans::get_plan,
+                plans::replace_plan,
+                plans::update_plan,
+                plans::delete_plan,
+                links::list_plan_links,
+                links::create_plan_link,
+                links::get_plan_link,
+                links::update_plan_link,
+                links::delete_plan_link,
+            ]
+        );
+        $group!(
+            $cfg,
+            "improvement-cycles",
+            [
+                improvement_cycles::list_improvement_cycles,
+                improvement_cycles::create_improvement_cycle,
+                improvement_cycles::get_improvement_cycle,
+                improvement_cycles::replace_improvement_cycle,
+                improvement_cycles::update_improvement_cycle,
+                improvement_cycles::delete_improvement_cycle,
+            ]
+        );
+        $group!(
+            $cfg,
+            "mentoring-visits",
+            [
+                mentoring_visits::list_mentoring_visits,
+                mentoring_visits::create_mentoring_visit,
+                mentoring_visits::get_mentoring_visit,
+                mentoring_visits::replace_mentoring_visit,
+                mentoring_visits::update_mentoring_visit,
+                mentoring_visits::delete_mentoring_visit,
+            ]
+        );
+        $group!(
+            $cfg,
+            "catalogues",
+            [
+                catalogues::list_catalogues,
+                catalogues::get_catalogue,
+                catalogues::create_catalogue_item,
+                catalogues::get_catalogue_item,
+                catalogues::delete_catalogue_item,
+            ]
+        );
+        $group!(
+            $cfg,
+            "indicators",
+            [
+                indicators::list_indicators,
+                indicators::get_indicator,
+                indicators::create_indicator,
+                indicators::delete_indicator,
+            ]
+        );
+        $group!(
+            $cfg,
+            "indicator-values",
+            [
+                indicators::list_indicator_values,
+                indicators::create_indicator_value,
+                indicators::get_indicator_value,
+                indicators::replace_indicator_value,
+                indicators::delete_indicator_value,
+            ]
+        );
+        $group!(
+            $cfg,
+            "indicator-values:import",
+            [indicator_import::import_indicator_values,]
+        );
+        $group!($cfg, "import-jobs", [import_jobs::get_import_job,]);
+        $group!($cfg, "analytics", [analytics::get_analytics,]);
+        $group!($cfg, "changes", [changes::list_changes,]);
+        $group!(
+            $cfg,
+            "clients",
+            [
+                clients::list_clients,
+                clients::create_client,
+                clients::get_client,
+                clients::update_client,
+                clients::rotate_client_secret,
+                clients::revoke_client,
+            ]
+        );
+        $group!($cfg, "audit", [audit::list_audit_entries,]);
+    };
+}
+
+/// A group of routes for the document: the routes, in order.
+macro_rules! document_group {
+    ($cfg:ident, $segment:literal, [$($route:path),+ $(,)?]) => {
+        $cfg$(.service($route))+;
+    };
+}
+
+/// A group of routes for serving: a scope without a prefix of its own, entered only by paths
+/// whose first segment under `/api/v1` is the group's.
+macro_rules! served_group {
+    ($cfg:ident, $segment:literal, [$($route:path),+ $(,)?]) => {
+        $cfg.service(web::scope("").guard(FirstSegment($segment))$(.service($route))+);
     };
 }
 
@@ -170,7 +274,7 @@ where
     T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
 {
     app.service(web::scope("/api/v1").configure(|cfg| {
-        api_v1_routes!(cfg);
+        api_v1_routes!(cfg, served_group);
     }))
     .configure(|cfg| {
         operation_routes!(cfg);
@@ -178,7 +282,25 @@ where
 }
 
 fn api_v1(cfg: &mut ServiceConfig) {
-    api_v1_routes!(cfg);
+    api_v1_routes!(cfg, document_group);
+}
+
+/// Passes a request whose path under `/api/v1/` starts with the segment `.0` (compared
+/// percent-decoded, as the router compares paths).
+pub struct FirstSegment(pub &'static str);
+
+impl actix_web::guard::Guard for FirstSegment {
+    fn check(&self, ctx: &actix_web::guard::GuardContext<'_>) -> bool {
+        let Some(rest) = ctx.head().uri.path().strip_prefix("/api/v1/") else {
+            return false;
+        };
+        let segment = rest.split('/').next().unwrap_or_default();
+        if segment.contains('%') {
+            percent_encoding::percent_decode_str(segment).eq(self.0.bytes())
+        } else {
+            segment == self.0
+        }
+    }
 }
 
 fn operations(cfg: &mut ServiceConfig) {
@@ -189,6 +311,9 @@ fn operations(cfg: &mut ServiceConfig) {
 /// path exists but not with the method used.
 pub struct RouteTable {
     routes: Vec<(Vec<String>, Vec<String>)>,
+    /// The documented paths as the router's patterns, in the document's order (the order the
+    /// routes were registered in).
+    patterns: Vec<(std::sync::Arc<str>, actix_web::dev::ResourceDef)>,
 }
 
 impl RouteTable {
@@ -207,7 +332,29 @@ impl RouteTable {
                 (segments, methods)
             })
             .collect();
-        RouteTable { routes }
+        let patterns = doc["paths"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(path, _)| {
+                (
+                    path.as_str().into(),
+                    actix_web::dev::ResourceDef::new(path.as_str()),
+                )
+            })
+            .collect();
+        RouteTable { routes, patterns }
+    }
+
+    /// The documented route a path is served by, as its template (`/api/v1/schools/{id}`):
+    /// the first pattern that matches it, as the router takes the first route. actix-web's
+    /// own `match_pattern` cannot see past the groups' scopes ([`served_group`]): it stops at
+    /// the first scope whose prefix matches, and every group's prefix is empty.
+    pub fn template(&self, path: &str) -> Option<std::sync::Arc<str>> {
+        self.patterns
+            .iter()
+            .find(|(_, pattern)| pattern.is_match(path))
+            .map(|(template, _)| template.clone())
     }
 
     /// The methods allowed on a concrete path, if any documented path matches it.

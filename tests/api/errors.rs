@@ -14,11 +14,19 @@ async fn unknown_paths_are_404_problems_and_wrong_methods_405() {
             "/api/v1/nope",
             "/api/v2/territories",
             "/api/v1/territories/",
+            // The router enters a group of routes by the first segment, whole.
+            "/api/v1/territoriesx/CL-13",
+            "/api/v1/territories:import",
         ] {
             let response = app.get(path, Some(&app.reader_token())).await;
             let problem = assert_problem(response, 404).await;
             assert_eq!(problem["instance"], path);
         }
+        // Paths are compared percent-decoded, the first segment as the rest.
+        let response = app
+            .get("/api/v1/%74erritories/CL-13", Some(&app.reader_token()))
+            .await;
+        assert_eq!(response.status(), 200);
         let response = app
             .client
             .delete(app.url("/api/v1/territories/CL-13"))
