@@ -30,7 +30,7 @@ pub struct KeySet {
 /// Tokens already verified, with the principal built from their claims: a client sends the same
 /// token with every request until it expires, and checking an ES256 signature (the tokens of
 /// `/oauth/token`) costs more than the rest of a read by id (docs/PERFORMANCE.md); building the
-/// principal again (its scopes, its territories resolved in the catalogue) cost 8% of one.
+/// principal again (its scopes, its territories resolved in the catalogue) cost a fifth of one.
 /// Only tokens whose signature, issuer, audience, dates and territories passed are kept, under
 /// their exact text, and expiry is checked again at every use. Bounded: when full, it starts
 /// over.
