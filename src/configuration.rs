@@ -106,6 +106,9 @@ impl fmt::Debug for DatabaseUrl {
 #[derive(Debug, Clone)]
 pub struct DatabaseSettings {
     pub url: DatabaseUrl,
+    /// A PostgreSQL read replica of `url` for the heavy reads that tolerate a lag of seconds
+    /// (analytics pulls and the change feed); everything else stays on `url`.
+    pub read_url: Option<DatabaseUrl>,
     /// Maximum connections in the pool.
     pub pool_size: u32,
     /// How long a request waits for a pooled connection before answering 503.
@@ -115,6 +118,26 @@ pub struct DatabaseSettings {
     /// Whether short reads run on the HTTP worker when a connection is free at once
     /// (`Db::read_short`), instead of always going through the blocking pool.
     pub inline_reads: bool,
+}
+
+impl DatabaseSettings {
+    /// Why these settings cannot run, if they cannot: a read replica is a PostgreSQL server
+    /// that follows a PostgreSQL primary (SQLite has no replicas).
+    pub fn problem(&self) -> Option<String> {
+        match (&self.url, &self.read_url) {
+            (_, None) | (DatabaseUrl::Postgres(_), Some(DatabaseUrl::Postgres(_))) => None,
+            (_, Some(DatabaseUrl::Sqlite(_))) => Some(
+                "REDES_DATABASE_READ_URL: a read replica is a PostgreSQL server: give a \
+                 postgres://… URL"
+                    .into(),
+            ),
+            (DatabaseUrl::Sqlite(_), Some(_)) => Some(
+                "REDES_DATABASE_READ_URL: needs REDES_DATABASE_URL on PostgreSQL (SQLite has no \
+                 read replicas)"
+                    .into(),
+            ),
+        }
+    }
 }
 
 /// A public key to verify tokens with, from a PEM file.
@@ -240,6 +263,11 @@ impl Settings {
                 DatabaseUrl::Sqlite(data_dir.join("redes.db"))
             }),
         };
+        let read_url = var("REDES_DATABASE_READ_URL").and_then(|value| {
+            DatabaseUrl::parse(&value)
+                .map_err(|reason| problems.push(format!("REDES_DATABASE_READ_URL: {reason}")))
+                .ok()
+        });
         let mut number = |name: &str, default: u64, min: u64, max: u64| -> u64 {
             match var(name) {
                 None => default,
@@ -357,6 +385,7 @@ impl Settings {
             data_dir,
             database: DatabaseSettings {
                 url,
+                read_url,
                 pool_size,
                 pool_timeout,
                 statement_timeout,
@@ -392,6 +421,7 @@ impl Settings {
             log_format,
             demo_data,
         };
+        problems.extend(settings.database.problem());
         if problems.is_empty() {
             Ok(settings)
         } else {
@@ -506,6 +536,44 @@ mod tests {
         assert!(parse("postgresql:db").is_err());
         assert!(parse("mysql://h/db").is_err());
         assert!(parse("sqlite://:memory:").is_err());
+    }
+
+    #[test]
+    fn a_read_replica_is_postgresql_behind_postgresql() {
+        let primary = ("REDES_DATABASE_URL", "postgres://redes@primary/redes");
+        let s = settings(&[
+            primary,
+            ("REDES_DATABASE_READ_URL", "postgres://redes@replica/redes"),
+        ])
+        .unwrap();
+        assert_eq!(
+            s.database.read_url,
+            Some(DatabaseUrl::Postgres(
+                "postgres://redes@replica/redes".into()
+            ))
+        );
+        assert_eq!(settings(&[primary]).unwrap().database.read_url, None);
+
+        let on_sqlite =
+            settings(&[("REDES_DATABASE_READ_URL", "postgres://redes@replica/redes")]).unwrap_err();
+        assert_eq!(on_sqlite.0.len(), 1, "{on_sqlite}");
+        assert!(
+            on_sqlite.0[0].contains("needs REDES_DATABASE_URL on PostgreSQL"),
+            "{on_sqlite}"
+        );
+        let sqlite_replica =
+            settings(&[primary, ("REDES_DATABASE_READ_URL", "/tmp/replica.db")]).unwrap_err();
+        assert!(
+            sqlite_replica.0[0].contains("give a postgres://"),
+            "{sqlite_replica}"
+        );
+        let misspelt =
+            settings(&[primary, ("REDES_DATABASE_READ_URL", "postgresql:replica")]).unwrap_err();
+        assert_eq!(misspelt.0.len(), 1, "{misspelt}");
+        assert!(
+            misspelt.0[0].starts_with("REDES_DATABASE_READ_URL: `postgresql:`"),
+            "{misspelt}"
+        );
     }
 
     #[test]

@@ -18,8 +18,17 @@ pub struct Metrics {
     pool_max_size: IntGauge,
     database_ready: IntGauge,
     statements: IntCounter,
+    /// The read replica's pool, when one is configured.
+    replica: Option<PoolMetrics>,
     /// Scrapes bring `statements` up to the pool's count one at a time.
     scrape: std::sync::Mutex<()>,
+}
+
+/// The gauges of the read replica's pool (`redes_db_read_replica_*`).
+struct PoolMetrics {
+    connections: IntGaugeVec,
+    ready: IntGauge,
+    statements: IntCounter,
 }
 
 /// The state of the database pool when metrics are scraped.
@@ -33,7 +42,8 @@ pub struct PoolSnapshot {
 }
 
 impl Metrics {
-    pub fn new() -> Result<Self, prometheus::Error> {
+    /// With `replica`, the read replica's pool has metrics of its own.
+    pub fn new(replica: bool) -> Result<Self, prometheus::Error> {
         let registry = Registry::new_custom(Some("redes".into()), None)?;
         let requests = IntCounterVec::new(
             Opts::new(
@@ -71,6 +81,31 @@ impl Metrics {
         )?;
         registry.register(Box::new(database_ready.clone()))?;
         registry.register(Box::new(statements.clone()))?;
+        let replica = if replica {
+            let metrics = PoolMetrics {
+                connections: IntGaugeVec::new(
+                    Opts::new(
+                        "db_read_replica_pool_connections",
+                        "Read replica pool connections by state",
+                    ),
+                    &["state"],
+                )?,
+                ready: IntGauge::new(
+                    "db_read_replica_ready",
+                    "1 once the read replica has every migration of this build",
+                )?,
+                statements: IntCounter::new(
+                    "db_read_replica_statements_total",
+                    "SQL statements sent to the read replica",
+                )?,
+            };
+            registry.register(Box::new(metrics.connections.clone()))?;
+            registry.register(Box::new(metrics.ready.clone()))?;
+            registry.register(Box::new(metrics.statements.clone()))?;
+            Some(metrics)
+        } else {
+            None
+        };
         Ok(Metrics {
             registry,
             requests,
@@ -79,6 +114,7 @@ impl Metrics {
             pool_max_size,
             database_ready,
             statements,
+            replica,
             scrape: std::sync::Mutex::new(()),
         })
     }
@@ -93,8 +129,13 @@ impl Metrics {
             .observe(elapsed.as_secs_f64());
     }
 
-    /// The metrics in Prometheus' text exposition format.
-    pub fn render(&self, pool: &PoolSnapshot) -> Result<String, prometheus::Error> {
+    /// The metrics in Prometheus' text exposition format; `replica` is the read replica's pool,
+    /// when one is configured.
+    pub fn render(
+        &self,
+        pool: &PoolSnapshot,
+        replica: Option<&PoolSnapshot>,
+    ) -> Result<String, prometheus::Error> {
         let idle = i64::from(pool.idle);
         let in_use = i64::from(pool.connections.saturating_sub(pool.idle));
         self.pool_connections.with_label_values(&["idle"]).set(idle);
@@ -107,6 +148,21 @@ impl Metrics {
             let _one_at_a_time = self.scrape.lock().unwrap_or_else(|e| e.into_inner());
             self.statements
                 .inc_by(pool.statements.saturating_sub(self.statements.get()));
+            if let (Some(metrics), Some(snapshot)) = (&self.replica, replica) {
+                metrics
+                    .statements
+                    .inc_by(snapshot.statements.saturating_sub(metrics.statements.get()));
+            }
+        }
+        if let (Some(metrics), Some(snapshot)) = (&self.replica, replica) {
+            let idle = i64::from(snapshot.idle);
+            let in_use = i64::from(snapshot.connections.saturating_sub(snapshot.idle));
+            metrics.connections.with_label_values(&["idle"]).set(idle);
+            metrics
+                .connections
+                .with_label_values(&["in_use"])
+                .set(in_use);
+            metrics.ready.set(i64::from(snapshot.ready));
         }
         let mut buffer = Vec::new();
         TextEncoder::new().encode(&self.registry.gather(), &mut buffer)?;

@@ -71,6 +71,9 @@ impl Application {
     /// Binds the port and starts preparing the database in the background: the service answers
     /// at once, `/health/ready` turns 200 when migrations and reference data are in place.
     pub fn build(settings: Settings) -> anyhow::Result<Application> {
+        if let Some(problem) = settings.database.problem() {
+            anyhow::bail!("invalid settings: {problem}");
+        }
         let catalogue = Arc::new(Catalogue::embedded()?);
         let (mut keys, secret) = auth::token::key_set(&settings)?;
         let signing =
@@ -110,6 +113,13 @@ impl Application {
             Ok(())
         })
         .context("cannot start the database preparation thread")?;
+        if let Some(replica) = db.read_replica() {
+            // The replica follows the primary's schema: it is ready once it has every
+            // migration of this build, which it gets by replication after the primary ran them.
+            replica
+                .prepare_in_background(migrations::check_applied)
+                .context("cannot start the read replica's preparation thread")?;
+        }
 
         let listener = TcpListener::bind(&settings.http.bind)
             .with_context(|| format!("cannot listen on {}", settings.http.bind))?;
@@ -117,6 +127,7 @@ impl Application {
         tracing::info!(
             address = %listener.local_addr()?,
             database = %settings.database.url,
+            read_replica = settings.database.read_url.as_ref().map(tracing::field::display),
             "Redes is listening; API docs at /docs"
         );
 
@@ -128,7 +139,7 @@ impl Application {
             db: db.clone(),
             keys: web::Data::new(keys),
             catalogue: web::Data::from(catalogue),
-            metrics: web::Data::new(Metrics::new()?),
+            metrics: web::Data::new(Metrics::new(db.read_replica().is_some())?),
             routes: web::Data::new(routes::RouteTable::from_openapi(&document)),
             openapi_json: web::Bytes::from(serde_json::to_vec(&document)?),
             import_jobs: web::Data::new(crate::import_jobs::ImportJobs::default()),

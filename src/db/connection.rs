@@ -54,21 +54,26 @@ pub struct ConnectionManager {
     url: DatabaseUrl,
     statement_timeout_ms: u128,
     statements: Arc<AtomicU64>,
+    read_only: bool,
 }
 
 impl ConnectionManager {
     /// `statements` counts every statement the pool's connections send once open (their own
     /// session settings excepted): `redes_db_statements_total` in `/metrics`, and how tests
-    /// prove that a page is one statement.
+    /// prove that a page is one statement. With `read_only`, every transaction of a
+    /// PostgreSQL connection is read-only (a read replica's pool: a write sent to it by mistake
+    /// fails even when the URL names the primary).
     pub fn new(
         url: DatabaseUrl,
         statement_timeout: std::time::Duration,
         statements: Arc<AtomicU64>,
+        read_only: bool,
     ) -> Self {
         ConnectionManager {
             url,
             statement_timeout_ms: statement_timeout.as_millis(),
             statements,
+            read_only,
         }
     }
 }
@@ -97,8 +102,13 @@ impl r2d2::ManageConnection for ConnectionManager {
         let mut connection = match &self.url {
             DatabaseUrl::Postgres(url) => {
                 let mut conn = PgConnection::establish(url)?;
+                let session = if self.read_only {
+                    "SET application_name = 'redes-read'; SET default_transaction_read_only = on"
+                } else {
+                    "SET application_name = 'redes'"
+                };
                 conn.batch_execute(&format!(
-                    "SET statement_timeout = {}; SET application_name = 'redes'",
+                    "SET statement_timeout = {}; {session}",
                     self.statement_timeout_ms
                 ))
                 .map_err(ConnectionError::CouldntSetupConfiguration)?;

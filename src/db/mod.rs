@@ -50,9 +50,20 @@ struct Inner {
     /// locked" (503) while others went through (docs/PERFORMANCE.md). Other processes (the CLI
     /// import) and background jobs still meet the busy timeout.
     writer: Option<Arc<tokio::sync::Mutex<()>>>,
-    /// Set once migrations and reference data are in place; until then every request that
-    /// needs the database answers 503 and `/health/ready` reports not ready.
+    /// Set once migrations and reference data are in place (on a read replica: once it has
+    /// every migration this build knows); until then every request that needs it answers 503
+    /// and `/health/ready` reports not ready.
     prepared: AtomicBool,
+    role: Role,
+    /// The read replica's handle (see [`Db::replica`]); on the replica itself, `None`.
+    replica: Option<Db>,
+}
+
+/// What a pool is connected to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Primary,
+    ReadReplica,
 }
 
 /// Logs pool errors through tracing, once per failed attempt to connect.
@@ -67,13 +78,28 @@ impl r2d2::HandleError<diesel::ConnectionError> for PoolErrorLogger {
 
 impl Db {
     /// Builds the pool without connecting, so the service starts (and reports not ready) while
-    /// the database is down; r2d2 keeps trying in the background.
+    /// the database is down; r2d2 keeps trying in the background. With a read replica
+    /// configured, its pool is built the same way (see [`Db::replica`]).
     pub fn new(settings: &DatabaseSettings) -> Db {
+        let replica = settings
+            .read_url
+            .as_ref()
+            .map(|url| Db::over(url, settings, Role::ReadReplica, None));
+        Db::over(&settings.url, settings, Role::Primary, replica)
+    }
+
+    fn over(
+        url: &crate::configuration::DatabaseUrl,
+        settings: &DatabaseSettings,
+        role: Role,
+        replica: Option<Db>,
+    ) -> Db {
         let statements = Arc::new(AtomicU64::new(0));
         let manager = ConnectionManager::new(
-            settings.url.clone(),
+            url.clone(),
             settings.statement_timeout,
             statements.clone(),
+            role == Role::ReadReplica,
         );
         let pool = r2d2::Pool::builder()
             .max_size(settings.pool_size)
@@ -91,13 +117,30 @@ impl Db {
                 pool,
                 permits: Arc::new(tokio::sync::Semaphore::new(settings.pool_size as usize)),
                 statements,
-                backend: settings.url.backend_name(),
+                backend: url.backend_name(),
                 inline_reads: settings.inline_reads,
-                writer: matches!(settings.url, crate::configuration::DatabaseUrl::Sqlite(_))
+                writer: matches!(url, crate::configuration::DatabaseUrl::Sqlite(_))
                     .then(|| Arc::new(tokio::sync::Mutex::new(()))),
                 prepared: AtomicBool::new(false),
+                role,
+                replica,
             }),
         }
+    }
+
+    /// Where the heavy reads that tolerate a lag of seconds go (analytics pulls, the change
+    /// feed): the read replica's handle when `REDES_DATABASE_READ_URL` is set, else this one.
+    ///
+    /// There is no fallback to the primary while the replica is down: those requests answer
+    /// 503 like any other during an outage, and the load the replica was there to take never
+    /// lands on the primary at the moment it has lost its helper.
+    pub fn replica(&self) -> &Db {
+        self.inner.replica.as_ref().unwrap_or(self)
+    }
+
+    /// The read replica's handle, when one is configured.
+    pub fn read_replica(&self) -> Option<&Db> {
+        self.inner.replica.as_ref()
     }
 
     /// How many statements the pool's connections have sent so far.
@@ -303,9 +346,10 @@ impl Db {
         F: FnOnce(&Db) -> ApiResult<T> + Send + 'static,
     {
         if !self.is_prepared() {
-            return Err(ApiError::Unavailable(
-                "the database is not prepared yet".into(),
-            ));
+            return Err(ApiError::Unavailable(match self.inner.role {
+                Role::Primary => "the database is not prepared yet".into(),
+                Role::ReadReplica => "the read replica is not ready yet".into(),
+            }));
         }
         let permits = Arc::clone(&self.inner.permits);
         let permit = match actix_web::rt::time::timeout(wait, permits.acquire_owned()).await {

@@ -575,7 +575,8 @@ pub struct PullQuery {
 /// otherwise the shallowest level of territories below it that has values is aggregated (so a
 /// country row and its municipios' are never counted together), else its schools' values. A
 /// network aggregates its member schools on each period's dates. Always fresh: it reads the
-/// values as they are (`as_of`). At most 10,000 rows. JSON, or CSV with `Accept: text/csv`
+/// values as they are (`as_of`); an installation with a read replica serves pulls from it, and
+/// they lag the latest writes by its replication lag (usually under a second). At most 10,000 rows. JSON, or CSV with `Accept: text/csv`
 /// (`layout=sdmx` for `INDICATOR, REF_AREA, TIME_PERIOD, OBS_VALUE`), or a chart with
 /// `Accept: image/svg+xml`: a line per indicator and org unit over the periods when several are
 /// asked, else a bar per org unit (and indicator), titled and labelled in the language of
@@ -683,6 +684,7 @@ pub async fn get_analytics(
         unknown_periods,
     };
     let (analytics, definitions) = db
+        .replica()
         .read(move |conn| {
             let analytics = pull(conn, &catalogue, &scope, &pull_query)?;
             // A chart names its indicators: one more statement, for charts only.

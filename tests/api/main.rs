@@ -27,6 +27,7 @@ mod openapi;
 mod organizations;
 mod pei;
 mod plans;
+mod read_replica;
 mod schools;
 mod scoping;
 mod sessions;
