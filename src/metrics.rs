@@ -136,12 +136,7 @@ impl Metrics {
         pool: &PoolSnapshot,
         replica: Option<&PoolSnapshot>,
     ) -> Result<String, prometheus::Error> {
-        let idle = i64::from(pool.idle);
-        let in_use = i64::from(pool.connections.saturating_sub(pool.idle));
-        self.pool_connections.with_label_values(&["idle"]).set(idle);
-        self.pool_connections
-            .with_label_values(&["in_use"])
-            .set(in_use);
+        set_connections(&self.pool_connections, pool);
         self.pool_max_size.set(i64::from(pool.max_size));
         self.database_ready.set(i64::from(pool.ready));
         {
@@ -155,17 +150,18 @@ impl Metrics {
             }
         }
         if let (Some(metrics), Some(snapshot)) = (&self.replica, replica) {
-            let idle = i64::from(snapshot.idle);
-            let in_use = i64::from(snapshot.connections.saturating_sub(snapshot.idle));
-            metrics.connections.with_label_values(&["idle"]).set(idle);
-            metrics
-                .connections
-                .with_label_values(&["in_use"])
-                .set(in_use);
+            set_connections(&metrics.connections, snapshot);
             metrics.ready.set(i64::from(snapshot.ready));
         }
         let mut buffer = Vec::new();
         TextEncoder::new().encode(&self.registry.gather(), &mut buffer)?;
         String::from_utf8(buffer).map_err(|e| prometheus::Error::Msg(e.to_string()))
     }
+}
+
+/// A pool's connections by state (`idle`, `in_use`).
+fn set_connections(gauge: &IntGaugeVec, pool: &PoolSnapshot) {
+    let in_use = pool.connections.saturating_sub(pool.idle);
+    gauge.with_label_values(&["idle"]).set(i64::from(pool.idle));
+    gauge.with_label_values(&["in_use"]).set(i64::from(in_use));
 }

@@ -21,6 +21,18 @@ const PULL: &str =
     "/api/v1/analytics?indicator=CL_ASISTENCIA_DIAS_ASISTIDOS&period=2017&org_unit=CL-13";
 const FEED: &str = "/api/v1/changes?after=0";
 
+/// Waits until the replica is taken up, at most `within`.
+async fn until_ready(replica: &redes::db::Db, within: Duration) {
+    let deadline = Instant::now() + within;
+    while !replica.is_prepared() {
+        assert!(
+            Instant::now() < deadline,
+            "the replica was not taken up in {within:?}"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 #[actix_web::test]
 async fn heavy_reads_go_to_the_replica_and_its_outage_costs_only_them() {
     for backend in backends() {
@@ -69,14 +81,7 @@ async fn postgres_with_a_replica() {
     )
     .await;
     let replica = app.db.read_replica().expect("a replica is configured");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !replica.is_prepared() {
-        assert!(
-            Instant::now() < deadline,
-            "the replica was not ready in 20 s"
-        );
-        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
-    }
+    until_ready(replica, Duration::from_secs(20)).await;
     let token = app.token(ALL_SCOPES, &["CL"]);
 
     // Writes go to the primary.
@@ -220,15 +225,8 @@ async fn a_replica_without_this_builds_migrations_waits_for_them() {
             redes::db::DbConnection::Pg(diesel::PgConnection::establish(&behind.url).unwrap());
         redes::db::migrations::run_pending(&mut conn).unwrap();
     }
-    let replica = app.db.read_replica().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while !replica.is_prepared() {
-        assert!(
-            Instant::now() < deadline,
-            "the replica was not taken up in 15 s after it caught up"
-        );
-        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
-    }
+    // The check is retried with a pause of at most 5 s.
+    until_ready(app.db.read_replica().unwrap(), Duration::from_secs(15)).await;
     let feed = app.read(FEED, &token).await;
     assert_eq!(feed["items"], json!([]), "{feed}");
     assert_eq!(app.get_json("/health/ready").await["read_replica"], "ready");
