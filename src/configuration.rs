@@ -118,6 +118,9 @@ pub struct DatabaseSettings {
     /// Whether short reads run on the HTTP worker when a connection is free at once
     /// (`Db::read_short`), instead of always going through the blocking pool.
     pub inline_reads: bool,
+    /// Whether reads by id that arrive together on a worker share one statement on
+    /// PostgreSQL (`db::coalesce`).
+    pub coalesce_reads: bool,
 }
 
 impl DatabaseSettings {
@@ -368,6 +371,7 @@ impl Settings {
         };
         let demo_data = flag("REDES_DEMO_DATA", environment == Environment::Development);
         let inline_reads = flag("REDES_DB_INLINE_READS", true);
+        let coalesce_reads = flag("REDES_DB_COALESCE_READS", true);
         let log_format = match var("REDES_LOG_FORMAT").as_deref().map(str::trim) {
             None | Some("auto") => LogFormat::Auto,
             Some("json") => LogFormat::Json,
@@ -390,6 +394,7 @@ impl Settings {
                 pool_timeout,
                 statement_timeout,
                 inline_reads,
+                coalesce_reads,
             },
             jwt: JwtSettings {
                 secret: var("REDES_JWT_SECRET").map(SecretString::from),
@@ -495,6 +500,7 @@ mod tests {
         assert_eq!(s.environment, Environment::Development);
         assert_eq!(s.database.pool_timeout, Duration::from_secs(2));
         assert!(s.database.inline_reads);
+        assert!(s.database.coalesce_reads);
         let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
         assert_eq!(s.http.workers, 2 * cpus);
     }
@@ -506,6 +512,18 @@ mod tests {
         let error = settings(&[("REDES_DB_INLINE_READS", "sometimes")]).unwrap_err();
         assert!(
             format!("{error}").contains("REDES_DB_INLINE_READS"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn coalesced_reads_can_be_turned_off_and_nothing_else_is_accepted() {
+        let off = settings(&[("REDES_DB_COALESCE_READS", "false")]).unwrap();
+        assert!(!off.database.coalesce_reads);
+        assert!(off.database.inline_reads);
+        let error = settings(&[("REDES_DB_COALESCE_READS", "maybe")]).unwrap_err();
+        assert!(
+            format!("{error}").contains("REDES_DB_COALESCE_READS"),
             "{error}"
         );
     }

@@ -333,6 +333,13 @@ fn app(
         .app_data(state.routes.clone())
         // One per worker: built by each worker's call of this factory.
         .app_data(crate::telemetry::RouteTemplates::default())
+        // One per worker too: reads by id that arrive together on a worker share a statement.
+        .app_data(web::Data::new(routes::schools::schools_by_id(
+            state.db.clone(),
+        )))
+        .app_data(web::Data::new(routes::organizations::organizations_by_id(
+            state.db.clone(),
+        )))
         .app_data(web::Data::new(state.draining.clone()))
         .default_service(web::to(routes::fallback))
         // Inside `identify`, which tells it the caller, and inside `render_problems`, whose

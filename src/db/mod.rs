@@ -1,6 +1,7 @@
 //! The database: a pool over either backend, readiness, and running blocking Diesel work off the
 //! async workers.
 
+pub mod coalesce;
 pub mod connection;
 pub mod migrations;
 pub mod sql_types;
@@ -43,6 +44,8 @@ struct Inner {
     backend: &'static str,
     /// See [`Db::read_short`].
     inline_reads: bool,
+    /// See [`Db::coalesces_reads`].
+    coalesce_reads: bool,
     /// On SQLite, the turn to write: requests take it in order before they begin a write
     /// transaction. SQLite admits one writer at a time and makes the others poll with growing
     /// pauses (`busy_timeout`), which is not a queue: under a steady stream of writes a waiting
@@ -119,6 +122,8 @@ impl Db {
                 statements,
                 backend: url.backend_name(),
                 inline_reads: settings.inline_reads,
+                coalesce_reads: settings.coalesce_reads
+                    && matches!(url, crate::configuration::DatabaseUrl::Postgres(_)),
                 writer: matches!(url, crate::configuration::DatabaseUrl::Sqlite(_))
                     .then(|| Arc::new(tokio::sync::Mutex::new(()))),
                 prepared: AtomicBool::new(false),
@@ -146,6 +151,12 @@ impl Db {
     /// How many statements the pool's connections have sent so far.
     pub fn statements(&self) -> u64 {
         self.inner.statements.load(Ordering::Relaxed)
+    }
+
+    /// Whether reads by id that arrive together on a worker share one statement
+    /// ([`coalesce`]): on PostgreSQL, unless `REDES_DB_COALESCE_READS=false`.
+    pub fn coalesces_reads(&self) -> bool {
+        self.inner.coalesce_reads
     }
 
     /// `postgres` or `sqlite`.

@@ -2,6 +2,7 @@
 //! `QueryResult`; lookups return `Option` rather than turning a database error into "not found".
 
 pub mod audit;
+pub mod by_ids;
 pub mod catalogues;
 pub mod changes;
 pub mod clients;

@@ -5,9 +5,10 @@ use uuid::Uuid;
 
 use crate::audit::snapshot;
 use crate::auth::TerritoryScope;
-use crate::db::{DbConnection, DbTime, DbUuid, Tx};
+use crate::db::{DbConnection, DbTime, DbUuid, Tx, on_backend};
 use crate::domain::text::{escape_like, fold};
 use crate::pagination::PageRequest;
+use crate::repository::by_ids::ByIds;
 use crate::repository::changes::{Change, Operation};
 use crate::repository::scoped;
 use crate::repository::{NameCursor, UpdateOutcome};
@@ -138,6 +139,33 @@ fn find_unscoped(conn: &mut DbConnection, id: Uuid) -> QueryResult<Option<Organi
         .filter(organizations::id.eq(DbUuid(id)))
         .first(conn)
         .optional()
+}
+
+/// Whether the caller's territories hold the organisation.
+pub fn in_scope(row: &OrganizationRow, scope: &TerritoryScope) -> bool {
+    scope.contains_path(&row.territory_path)
+}
+
+/// The organisations with these ids, whoever asks (each caller checks [`in_scope`] on its
+/// own): the reads by id that arrive together (`db::coalesce`); several ids are
+/// one statement ([`ByIds`] on PostgreSQL, prepared once whatever their number).
+pub fn find_many(conn: &mut DbConnection, ids: &[Uuid]) -> QueryResult<Vec<OrganizationRow>> {
+    match ids {
+        [] => Ok(Vec::new()),
+        [id] => on_backend!(conn, c => organizations::table
+            .select(OrganizationRow::as_select())
+            .filter(organizations::id.eq(DbUuid(*id)))
+            .load::<OrganizationRow>(c)),
+        _ => match conn {
+            DbConnection::Pg(c) => {
+                ByIds::<_, OrganizationRow>::new(organizations::table, ids).load(c)
+            }
+            DbConnection::Sqlite(c) => organizations::table
+                .select(OrganizationRow::as_select())
+                .filter(organizations::id.eq_any(ids.iter().copied().map(DbUuid)))
+                .load(c),
+        },
+    }
 }
 
 /// The organisation, if it exists in the scope.

@@ -9,6 +9,7 @@ use crate::db::{DbConnection, DbTime, DbUuid, Tx, on_backend};
 use crate::domain::territory::region_path;
 use crate::domain::text::{escape_like, fold};
 use crate::pagination::PageRequest;
+use crate::repository::by_ids::ByIds;
 use crate::repository::changes::{Change, Operation};
 use crate::repository::scoped;
 use crate::repository::{NameCursor, UpdateOutcome, improvement_cycles, mentoring_visits};
@@ -195,7 +196,32 @@ pub fn find(
         .filter(schools::id.eq(DbUuid(id)))
         .first::<SchoolRow>(c)
         .optional())?;
-    Ok(row.filter(|row| scope.contains_path(&row.territory_path)))
+    Ok(row.filter(|row| in_scope(row, scope)))
+}
+
+/// Whether the caller's territories hold the school.
+pub fn in_scope(row: &SchoolRow, scope: &TerritoryScope) -> bool {
+    scope.contains_path(&row.territory_path)
+}
+
+/// The schools with these ids, whoever asks (each caller checks [`in_scope`] on its own): the
+/// reads by id that arrive together (`db::coalesce`). One id is the statement of [`find`];
+/// several are one statement ([`ByIds`] on PostgreSQL, prepared once whatever their number).
+pub fn find_many(conn: &mut DbConnection, ids: &[Uuid]) -> QueryResult<Vec<SchoolRow>> {
+    match ids {
+        [] => Ok(Vec::new()),
+        [id] => on_backend!(conn, c => schools::table
+            .select(SchoolRow::as_select())
+            .filter(schools::id.eq(DbUuid(*id)))
+            .load::<SchoolRow>(c)),
+        _ => match conn {
+            DbConnection::Pg(c) => ByIds::<_, SchoolRow>::new(schools::table, ids).load(c),
+            DbConnection::Sqlite(c) => schools::table
+                .select(SchoolRow::as_select())
+                .filter(schools::id.eq_any(ids.iter().copied().map(DbUuid)))
+                .load(c),
+        },
+    }
 }
 
 /// How `GET /schools/by-code/{code}` names a school.

@@ -13,6 +13,7 @@ use crate::auth::scopes::{OrganizationsRead, OrganizationsWrite};
 use crate::auth::{Authorized, TerritoryScope};
 use crate::body::{Validator, text};
 use crate::catalog::Catalogue;
+use crate::db::coalesce::ByIdBatches;
 use crate::db::{Db, DbConnection};
 use crate::domain::Country;
 use crate::domain::codes::{Rut, parse_etc_code};
@@ -425,14 +426,16 @@ pub async fn get_organization(
     path: web::Path<String>,
     preconditions: Preconditions,
     lang: Lang,
-    db: web::Data<Db>,
     catalogue: web::Data<Catalogue>,
+    batches: web::Data<OrganizationsById>,
 ) -> ApiResult<HttpResponse> {
     let id = path_id(Resource::Organization, &path)?;
     let scope = TerritoryScope::of(&auth.principal);
-    let row = db
-        .read_short(move |conn| Ok(repo::find(conn, id, &scope)?))
+    let row = batches
+        .into_inner()
+        .find(id)
         .await?
+        .filter(|row| repo::in_scope(row, &scope))
         .ok_or_else(|| ApiError::not_found(Resource::Organization, id))?;
     if preconditions.not_modified(row.version) {
         return Ok(not_modified(row.version));
@@ -443,6 +446,14 @@ pub async fn get_organization(
         version,
         &Organization::from_row(row, &catalogue, lang)?,
     ))
+}
+
+/// The reads of organisations by id on one HTTP worker (`db::coalesce`), registered per worker.
+pub type OrganizationsById = ByIdBatches<OrganizationRow>;
+
+/// A worker's [`OrganizationsById`].
+pub fn organizations_by_id(db: Db) -> OrganizationsById {
+    ByIdBatches::new(db, repo::find_many, |row| row.id.0)
 }
 
 /// Loads the organisation in scope for a write, checking `If-Match`.

@@ -13,6 +13,7 @@ use crate::auth::scopes::{SchoolsRead, SchoolsWrite};
 use crate::auth::{Authorized, TerritoryScope};
 use crate::body::{Validator, text};
 use crate::catalog::Catalogue;
+use crate::db::coalesce::ByIdBatches;
 use crate::db::{Db, DbConnection};
 use crate::domain::codes::{DaneCode, MAX_RBD, RbdInput, mod11_check_digit, parse_check_digit};
 use crate::domain::organization::OrganizationKind;
@@ -742,16 +743,26 @@ pub async fn get_school(
     path: web::Path<String>,
     preconditions: Preconditions,
     lang: Lang,
-    db: web::Data<Db>,
     catalogue: web::Data<Catalogue>,
+    batches: web::Data<SchoolsById>,
 ) -> ApiResult<HttpResponse> {
     let id = path_id(Resource::School, &path)?;
     let scope = TerritoryScope::of(&auth.principal);
-    let row = db
-        .read_short(move |conn| Ok(repo::find(conn, id, &scope)?))
+    let row = batches
+        .into_inner()
+        .find(id)
         .await?
+        .filter(|row| repo::in_scope(row, &scope))
         .ok_or_else(|| ApiError::not_found(Resource::School, id))?;
     respond(row, &preconditions, &catalogue, lang)
+}
+
+/// The reads of schools by id on one HTTP worker (`db::coalesce`), registered per worker.
+pub type SchoolsById = ByIdBatches<SchoolRow>;
+
+/// A worker's [`SchoolsById`].
+pub fn schools_by_id(db: Db) -> SchoolsById {
+    ByIdBatches::new(db, repo::find_many, |row| row.id.0)
 }
 
 fn respond(

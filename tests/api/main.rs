@@ -12,6 +12,7 @@ mod bodies;
 mod catalogues;
 mod changes;
 mod cli;
+mod coalescing;
 mod errors;
 mod health;
 mod helpers;
