@@ -147,8 +147,9 @@ pub fn in_scope(row: &OrganizationRow, scope: &TerritoryScope) -> bool {
 }
 
 /// The organisations with these ids, whoever asks (each caller checks [`in_scope`] on its
-/// own): the reads by id that arrive together (`db::coalesce`); several ids are
-/// one statement ([`ByIds`] on PostgreSQL, prepared once whatever their number).
+/// own): the reads by id that arrive together (`db::coalesce`). One id is an equality on the
+/// key, read with `load` (see `schools::find_many`); several ids are one statement ([`ByIds`]
+/// on PostgreSQL, prepared once whatever their number).
 pub fn find_many(conn: &mut DbConnection, ids: &[Uuid]) -> QueryResult<Vec<OrganizationRow>> {
     match ids {
         [] => Ok(Vec::new()),

@@ -191,12 +191,9 @@ pub fn find(
     id: Uuid,
     scope: &TerritoryScope,
 ) -> QueryResult<Option<SchoolRow>> {
-    let row = on_backend!(conn, c => schools::table
-        .select(SchoolRow::as_select())
-        .filter(schools::id.eq(DbUuid(id)))
-        .first::<SchoolRow>(c)
-        .optional())?;
-    Ok(row.filter(|row| in_scope(row, scope)))
+    Ok(find_many(conn, &[id])?
+        .pop()
+        .filter(|row| in_scope(row, scope)))
 }
 
 /// Whether the caller's territories hold the school.
@@ -205,8 +202,10 @@ pub fn in_scope(row: &SchoolRow, scope: &TerritoryScope) -> bool {
 }
 
 /// The schools with these ids, whoever asks (each caller checks [`in_scope`] on its own): the
-/// reads by id that arrive together (`db::coalesce`). One id is the statement of [`find`];
-/// several are one statement ([`ByIds`] on PostgreSQL, prepared once whatever their number).
+/// reads by id that arrive together (`db::coalesce`). One id is an equality on the key, read
+/// with `load` rather than `first`: the `LIMIT ?` of `first` made SQLite compile the statement
+/// again at every call (docs/PERFORMANCE.md, *Seventh round*). Several ids are one statement
+/// ([`ByIds`] on PostgreSQL, prepared once whatever their number).
 pub fn find_many(conn: &mut DbConnection, ids: &[Uuid]) -> QueryResult<Vec<SchoolRow>> {
     match ids {
         [] => Ok(Vec::new()),
