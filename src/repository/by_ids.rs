@@ -3,9 +3,10 @@
 //!
 //! `id = ANY($1)` is what Diesel writes for `eq_any`, but its plan depends on the table and
 //! on the array: the generic plan assumes ten ids, and on a table of a few hundred rows it is a
-//! sequential scan (measured: a third of a millisecond per statement on 634 schools), while
-//! arrays of a known, small length make PostgreSQL prefer planning each call anew. This
-//! statement walks the ids and looks each up through the primary key:
+//! sequential scan, while arrays of a known, small length make PostgreSQL prefer planning each
+//! call anew (measured on 634 schools: 1.1 ms under `EXPLAIN ANALYZE`, and under load 105 µs
+//! of PostgreSQL per statement, more than a statement per read cost). This statement walks the
+//! ids and looks each up through the primary key:
 //!
 //! ```sql
 //! SELECT "schools"."id", … FROM (SELECT unnest($1) AS id) AS k
@@ -32,8 +33,8 @@ use crate::db::sql_types;
 /// plan never looks cheaper than the generic one.
 pub const MIN_IDS: usize = 16;
 
-/// The rows of `table` whose `id` is one of the ids, as `Row`s (each at most once, in no
-/// particular order).
+/// The rows of `table` whose `id` is one of the ids, as `Row`s, in no particular order: one
+/// per occurrence of its id, so callers give each id once.
 pub struct ByIds<T, Row: Selectable<Pg>> {
     table: T,
     columns: Row::SelectExpression,
